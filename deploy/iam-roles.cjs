@@ -1,0 +1,74 @@
+// One IAM role per function, holding only what that function does. Referenced from
+// serverless.yml; the README's "Deploying" section explains the conditions.
+//
+// Each entry: the DynamoDB actions on the table (and its indexes where a Query runs on them),
+// and the KMS actions on the service's key.
+const FUNCTIONS = {
+  secretsList: { dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:Query'], indexes: true, kms: ['kms:Decrypt'] },
+  secretsCreate: {
+    dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+    kms: ['kms:GenerateDataKey'],
+  },
+  secretsGet: { dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'], kms: ['kms:Decrypt'] },
+  secretsPatch: {
+    dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+    kms: ['kms:Decrypt', 'kms:GenerateDataKey'],
+  },
+  secretsDelete: { dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem'] },
+  workspacesGet: { dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'] },
+  usersGet: { dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'], indexes: true },
+  authClientsGet: {
+    dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+    indexes: true,
+  },
+};
+
+const roleName = (fn) => `${fn[0].toUpperCase()}${fn.slice(1)}Role`;
+
+module.exports = async ({ resolveVariable }) => {
+  const service = await resolveVariable('self:service');
+  const stage = await resolveVariable('sls:stage');
+  const existingKeyArn = await resolveVariable('self:custom.existingKmsKeyArn');
+  const resources = {};
+  for (const [fn, access] of Object.entries(FUNCTIONS)) {
+    const tableArn = { 'Fn::GetAtt': ['SecretsTable', 'Arn'] };
+    const statements = [
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: {
+          'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${service}-${stage}-${fn}:*`,
+        },
+      },
+      {
+        Effect: 'Allow',
+        Action: access.dynamodb,
+        Resource: access.indexes ? [tableArn, { 'Fn::Join': ['/', [tableArn, 'index', '*']] }] : [tableArn],
+      },
+    ];
+    if (access.kms) {
+      statements.push({
+        Effect: 'Allow',
+        Action: access.kms,
+        Resource: { 'Fn::If': ['CreateKey', { 'Fn::GetAtt': ['SecretsKey', 'Arn'] }, existingKeyArn] },
+        // Data keys are only ever made and opened under this service's encryption context.
+        Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'auth-secret' } },
+      });
+    }
+    resources[roleName(fn)] = {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+          ],
+        },
+        Policies: [
+          { PolicyName: 'least-privilege', PolicyDocument: { Version: '2012-10-17', Statement: statements } },
+        ],
+      },
+    };
+  }
+  return { Resources: resources };
+};

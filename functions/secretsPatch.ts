@@ -1,0 +1,21 @@
+import { workspaceEndpoint } from '../lib/http/endpoint';
+import { ok } from '../lib/http/results';
+import { readPatchSecret } from '../lib/secrets/input';
+import { patchSecret } from '../lib/secrets/useCases';
+import { services } from '../lib/services';
+
+export const handler = workspaceEndpoint(
+  services,
+  'workspaces.auth_secret.edit',
+  { acceptsBody: true },
+  async (request) => {
+    const secretId = request.path.secretId ?? '';
+    const secret = await patchSecret(
+      services(),
+      request.membership,
+      secretId,
+      readPatchSecret(request.body, secretId),
+    );
+    return ok({ data: secret, meta: {} });
+  },
+);

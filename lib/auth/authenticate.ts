@@ -1,0 +1,53 @@
+import { ForbiddenError, UnauthorizedError } from '../errors';
+import type { Membership, Permission } from '../model';
+import type { DirectoryStore } from '../store/directory';
+import { parseApiKey, secretMatches } from './apiKeys';
+import type { PresentedCredentials } from './credentials';
+
+export interface Caller {
+  readonly userId: string;
+  readonly email: string;
+}
+
+export interface WorkspaceAccess {
+  readonly caller: Caller;
+  readonly membership: Membership;
+}
+
+const INVALID = 'The credentials are missing or not valid.';
+
+/**
+ * Authenticates the caller and, when a workspace is named, loads their membership of it in the
+ * same round trip. Every way to fail authentication gives the same answer.
+ */
+export async function authenticate(
+  directory: DirectoryStore,
+  presented: PresentedCredentials | undefined,
+  workspaceId?: string,
+): Promise<{ caller: Caller; membership?: Membership }> {
+  const parsed = presented && parseApiKey(presented.apiKey);
+  if (!presented || !parsed) throw new UnauthorizedError(INVALID);
+  const { apiKey, membership } = await directory.getKeyAndMembership(
+    parsed.userId,
+    parsed.keyId,
+    workspaceId,
+  );
+  if (!apiKey || !secretMatches(parsed.secret, apiKey)) throw new UnauthorizedError(INVALID);
+  if (presented.email !== undefined && presented.email.toLowerCase() !== apiKey.email.toLowerCase()) {
+    throw new UnauthorizedError(INVALID);
+  }
+  return { caller: { userId: apiKey.userId, email: apiKey.email }, membership };
+}
+
+/**
+ * A caller who is not a member, and a workspace that does not exist, get the same 403 as a
+ * member without the permission: the answer never tells which workspaces exist. Without a
+ * permission, any membership will do.
+ */
+export function requirePermission(membership: Membership | undefined, permission?: Permission): Membership {
+  if (!membership) throw new ForbiddenError('The caller is not a member of this workspace.');
+  if (permission !== undefined && !membership.permissions.includes(permission)) {
+    throw new ForbiddenError(`This request needs the ${permission} permission in the workspace.`);
+  }
+  return membership;
+}

@@ -1,0 +1,51 @@
+/**
+ * Runtime configuration, read from the environment once per container, validated at cold start
+ * and frozen. A missing or malformed variable fails the cold start loudly instead of the first
+ * request quietly.
+ */
+export interface Config {
+  readonly tableName: string;
+  /** The KMS key that wraps data keys; absent in local mode. */
+  readonly kmsKeyId?: string;
+  /** Local mode only: the file holding the key that stands in for KMS. */
+  readonly localKeyFile?: string;
+  /** How long a plaintext data key may be reused for new encryptions before a fresh one is made. */
+  readonly dataKeyMaxAgeSeconds: number;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function required(env: Env, name: string): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === '') throw new ConfigError(`${name} must be set`);
+  return value;
+}
+
+function positiveInteger(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new ConfigError(`${name} must be a positive integer`);
+  return value;
+}
+
+export function readConfig(env: Env = process.env): Config {
+  const kmsKeyId = env.KMS_KEY_ID || undefined;
+  const localKeyFile = env.LOCAL_KEY_FILE || undefined;
+  if (!kmsKeyId === !localKeyFile) {
+    throw new ConfigError('set exactly one of KMS_KEY_ID (AWS) and LOCAL_KEY_FILE (local mode)');
+  }
+  return Object.freeze({
+    tableName: required(env, 'TABLE_NAME'),
+    kmsKeyId,
+    localKeyFile,
+    dataKeyMaxAgeSeconds: positiveInteger(env, 'DATA_KEY_MAX_AGE_SECONDS', 300),
+  });
+}

@@ -1,0 +1,101 @@
+/**
+ * The domain's error classes. Each one knows its HTTP status and JSON:API error code; the
+ * mapping to a response happens only in `http/errors.ts`.
+ */
+
+/** Where in the request the problem is: a JSON pointer into the body, a query parameter or a header. */
+export type ErrorSource = { pointer: string } | { parameter: string } | { header: string };
+
+export abstract class AppError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+  readonly source?: ErrorSource;
+  readonly headers: Record<string, string> = {};
+
+  constructor(message: string, options?: ErrorOptions & { source?: ErrorSource }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.source = options?.source;
+  }
+
+  /** A short, fixed summary of the problem class (JSON:API `title`). */
+  abstract get title(): string;
+}
+
+export class BadRequestError extends AppError {
+  readonly status = 400;
+  readonly code: string = 'bad_request';
+  get title() {
+    return 'Bad request';
+  }
+}
+
+export class ValidationError extends AppError {
+  readonly status = 422;
+  readonly code: string = 'invalid';
+  get title() {
+    return 'Invalid attribute';
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  readonly status = 401;
+  readonly code: string = 'unauthorized';
+  override readonly headers = { 'WWW-Authenticate': 'Basic realm="auth-secrets", charset="UTF-8"' };
+  get title() {
+    return 'Unauthorized';
+  }
+}
+
+export class ForbiddenError extends AppError {
+  readonly status = 403;
+  readonly code: string = 'forbidden';
+  get title() {
+    return 'Forbidden';
+  }
+}
+
+export class NotFoundError extends AppError {
+  readonly status = 404;
+  readonly code: string = 'not_found';
+  get title() {
+    return 'Not found';
+  }
+}
+
+export class ConflictError extends AppError {
+  readonly status = 409;
+  readonly code: string = 'conflict';
+  get title() {
+    return 'Conflict';
+  }
+}
+
+export class NotAcceptableError extends AppError {
+  readonly status = 406;
+  readonly code: string = 'not_acceptable';
+  get title() {
+    return 'Not acceptable';
+  }
+}
+
+export class UnsupportedMediaTypeError extends AppError {
+  readonly status = 415;
+  readonly code: string = 'unsupported_media_type';
+  get title() {
+    return 'Unsupported media type';
+  }
+}
+
+export class PayloadTooLargeError extends AppError {
+  readonly status = 413;
+  readonly code: string = 'payload_too_large';
+  get title() {
+    return 'Payload too large';
+  }
+}
+
+/** A concurrent writer changed the record first and retrying did not resolve it. */
+export class ConcurrentModificationError extends ConflictError {
+  override readonly code: string = 'concurrent_modification';
+}

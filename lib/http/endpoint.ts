@@ -1,0 +1,185 @@
+import middy from '@middy/core';
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { authenticate, requirePermission, type Caller } from '../auth/authenticate';
+import { readPresentedCredentials } from '../auth/credentials';
+import { BadRequestError, PayloadTooLargeError } from '../errors';
+import type { Membership, Permission } from '../model';
+import type { Services } from '../services';
+import { errorResponse } from './errors';
+import { JSON_MEDIA_TYPE, negotiateResponseType, requireJsonContentType } from './mediaTypes';
+import { STATUS_OF, type HttpResult } from './results';
+
+/** Bodies beyond this are refused before parsing; credentials are small. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+/** What a handler receives: authenticated, authorised, body parsed (not yet validated). */
+export interface EndpointRequest {
+  readonly caller: Caller;
+  /** The caller's membership of the workspace in the path, for workspace endpoints. */
+  readonly membership: Membership | undefined;
+  readonly path: Readonly<Record<string, string>>;
+  readonly query: URLSearchParams;
+  readonly body: unknown;
+}
+
+/** What handlers under /v2/workspaces/{workspaceId} receive: the caller's membership is certain. */
+export interface WorkspaceRequest extends EndpointRequest {
+  readonly membership: Membership;
+}
+
+export interface EndpointOptions {
+  /** Whether the endpoint takes a JSON body. */
+  readonly acceptsBody?: boolean;
+}
+
+interface ChainOptions extends EndpointOptions {
+  /**
+   * For endpoints under /v2/workspaces/{workspaceId}: the permission the caller's membership must
+   * hold, or 'member' when any membership will do.
+   */
+  readonly workspacePermission?: Permission | 'member';
+}
+
+interface EndpointContext extends Context {
+  responseType?: string;
+  request?: EndpointRequest;
+}
+
+type Event = APIGatewayProxyEventV2;
+type Result = APIGatewayProxyResultV2;
+type Middleware = MiddlewareObj<Event, Result, Error, EndpointContext>;
+
+/** An endpoint for any authenticated caller; the use case decides what they may see. */
+export function endpoint(
+  getServices: () => Services,
+  options: EndpointOptions,
+  handler: (request: EndpointRequest) => Promise<HttpResult>,
+) {
+  return chain(getServices, options, handler);
+}
+
+/** An endpoint under /v2/workspaces/{workspaceId}, for members holding `permission` ('member': any member). */
+export function workspaceEndpoint(
+  getServices: () => Services,
+  permission: Permission | 'member',
+  options: EndpointOptions,
+  handler: (request: WorkspaceRequest) => Promise<HttpResult>,
+) {
+  return chain(getServices, { ...options, workspacePermission: permission }, (request) => {
+    const { membership } = request;
+    if (!membership) throw new Error('workspace endpoint without a membership');
+    return handler({ ...request, membership });
+  });
+}
+
+/**
+ * Builds every HTTP handler's middy chain, in one place: JSON:API errors (registered first, so
+ * its onError runs last), content negotiation, authentication and authorisation, body parsing.
+ * The handler itself receives an `EndpointRequest` and returns an `HttpResult`.
+ */
+function chain(
+  getServices: () => Services,
+  options: ChainOptions,
+  handler: (request: EndpointRequest) => Promise<HttpResult>,
+) {
+  return middy<Event, Result, Error, EndpointContext>()
+    .use(jsonApiErrors())
+    .use(contentNegotiation(options))
+    .use(authentication(getServices, options))
+    .handler(async (_event, context) => {
+      if (!context.request) throw new Error('request was not prepared');
+      const result = await handler(context.request);
+      return toResponse(result, context.responseType ?? JSON_MEDIA_TYPE);
+    });
+}
+
+function jsonApiErrors(): Middleware {
+  return {
+    onError: (request) => {
+      request.response = errorResponse(request.error, request.context.responseType);
+    },
+  };
+}
+
+function contentNegotiation(options: ChainOptions): Middleware {
+  return {
+    before: (request) => {
+      const headers = lowerCaseHeaders(request.event.headers);
+      request.context.responseType = negotiateResponseType(headers.accept);
+      if (options.acceptsBody) requireJsonContentType(headers['content-type']);
+    },
+  };
+}
+
+function authentication(getServices: () => Services, options: ChainOptions): Middleware {
+  return {
+    before: async (request) => {
+      const { event } = request;
+      const headers = lowerCaseHeaders(event.headers);
+      const path = definedEntries(event.pathParameters);
+      const workspaceId = options.workspacePermission ? path.workspaceId : undefined;
+      const { caller, membership } = await authenticate(
+        getServices().directory,
+        readPresentedCredentials(headers),
+        workspaceId,
+      );
+      if (options.workspacePermission) {
+        requirePermission(
+          membership,
+          options.workspacePermission === 'member' ? undefined : options.workspacePermission,
+        );
+      }
+      request.context.request = {
+        caller,
+        membership,
+        path,
+        query: new URLSearchParams(event.rawQueryString ?? ''),
+        body: options.acceptsBody ? parseBody(event) : undefined,
+      };
+    },
+  };
+}
+
+function parseBody(event: Event): unknown {
+  const raw =
+    event.body === undefined
+      ? ''
+      : event.isBase64Encoded
+        ? Buffer.from(event.body, 'base64').toString('utf8')
+        : event.body;
+  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) {
+    throw new PayloadTooLargeError(`The request body may be at most ${MAX_BODY_BYTES} bytes.`);
+  }
+  if (!raw.trim()) throw new BadRequestError('The request needs a JSON body.', { source: { pointer: '' } });
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new BadRequestError('The request body is not valid JSON.', { source: { pointer: '' } });
+  }
+}
+
+function toResponse(result: HttpResult, contentType: string): Result {
+  const statusCode = STATUS_OF[result.kind];
+  if (result.kind === 'noContent') return { statusCode };
+  return {
+    statusCode,
+    headers: {
+      'Content-Type': contentType,
+      ...(result.kind === 'created' ? { Location: result.location } : {}),
+    },
+    body: JSON.stringify(result.document),
+  };
+}
+
+function lowerCaseHeaders(headers: Event['headers'] | undefined): Record<string, string | undefined> {
+  return Object.fromEntries(
+    Object.entries(headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
+  );
+}
+
+function definedEntries(record: Record<string, string | undefined> | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(record ?? {}).flatMap(([name, value]) => (value === undefined ? [] : [[name, value]])),
+  );
+}

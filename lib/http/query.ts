@@ -1,0 +1,68 @@
+import { BadRequestError } from '../errors';
+
+export const DEFAULT_PAGE_LIMIT = 10;
+export const MAX_PAGE_LIMIT = 100;
+/** Far beyond any real list, small enough to stay an exact integer everywhere. */
+const MAX_PAGE_OFFSET = 1_000_000_000;
+
+export interface PageRequest {
+  readonly offset: number;
+  readonly limit: number;
+}
+
+/**
+ * Checks the query string against the parameters an endpoint supports. JSON:API asks for a 400
+ * on a parameter the server does not understand, and a repeated parameter is ambiguous.
+ */
+export function readQuery(query: URLSearchParams, supported: readonly string[]): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const [name, value] of query) {
+    if (!supported.includes(name)) {
+      throw new BadRequestError(`The query parameter ${name} is not supported here.`, {
+        source: { parameter: name },
+      });
+    }
+    if (values.has(name)) {
+      throw new BadRequestError(`The query parameter ${name} may be given once.`, {
+        source: { parameter: name },
+      });
+    }
+    values.set(name, value);
+  }
+  return values;
+}
+
+export function readPage(values: Map<string, string>): PageRequest {
+  return {
+    offset: readInteger(values, 'page[offset]', 0, 0, MAX_PAGE_OFFSET),
+    limit: readInteger(values, 'page[limit]', DEFAULT_PAGE_LIMIT, 1, MAX_PAGE_LIMIT),
+  };
+}
+
+function readInteger(
+  values: Map<string, string>,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = values.get(name);
+  if (raw === undefined) return fallback;
+  const value = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new BadRequestError(`${name} must be an integer from ${min} to ${max}.`, {
+      source: { parameter: name },
+    });
+  }
+  return value;
+}
+
+/** A filter value: absent, or a non-empty string of reasonable length. */
+export function readFilter(values: Map<string, string>, name: string): string | undefined {
+  const raw = values.get(name);
+  if (raw === undefined) return undefined;
+  if (raw.length === 0 || raw.length > 100) {
+    throw new BadRequestError(`${name} must be an id.`, { source: { parameter: name } });
+  }
+  return raw;
+}

@@ -1,0 +1,108 @@
+import { z } from 'zod';
+
+/**
+ * The records the service stores, as zod schemas: items read back from DynamoDB are parsed
+ * through these, never cast, so a malformed item fails loudly at the storage boundary.
+ */
+
+export const PERMISSIONS = [
+  'workspaces.auth_secret.get',
+  'workspaces.auth_secret.create',
+  'workspaces.auth_secret.edit',
+  'workspaces.auth_secret.delete',
+  'workspaces.auth_secret.refresh',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+/** Named presets of the permission set, as the admin CLI grants them. */
+export const ROLES: Readonly<Record<string, readonly Permission[]>> = {
+  viewer: ['workspaces.auth_secret.get'],
+  editor: [
+    'workspaces.auth_secret.get',
+    'workspaces.auth_secret.create',
+    'workspaces.auth_secret.edit',
+    'workspaces.auth_secret.refresh',
+  ],
+  admin: [...PERMISSIONS],
+};
+
+const timestamp = z.string();
+
+export const tenantSchema = z.object({ id: z.string(), name: z.string(), createdAt: timestamp });
+export type Tenant = z.infer<typeof tenantSchema>;
+
+export const workspaceSchema = z.object({
+  id: z.string(),
+  tenantId: z.string(),
+  name: z.string(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+export type Workspace = z.infer<typeof workspaceSchema>;
+
+export const userSchema = z.object({ id: z.string(), email: z.string(), createdAt: timestamp });
+export type User = z.infer<typeof userSchema>;
+
+export const apiKeySchema = z.object({
+  userId: z.string(),
+  keyId: z.string(),
+  /** SHA-256 of the key's secret part, hex. The key has 256 random bits, so a slow hash adds nothing. */
+  secretHash: z.string(),
+  email: z.string(),
+  createdAt: timestamp,
+});
+export type ApiKeyRecord = z.infer<typeof apiKeySchema>;
+
+export const membershipSchema = z.object({
+  workspaceId: z.string(),
+  tenantId: z.string(),
+  userId: z.string(),
+  permissions: z.array(z.string()),
+  createdAt: timestamp,
+});
+export type Membership = z.infer<typeof membershipSchema>;
+
+export const AUTH_CLIENT_TYPES = ['oauth2', 'other'] as const;
+export type AuthClientType = (typeof AUTH_CLIENT_TYPES)[number];
+export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+
+export const authClientSchema = z.object({
+  id: z.string(),
+  tenantId: z.string(),
+  name: z.string(),
+  type: z.enum(AUTH_CLIENT_TYPES),
+  tokenUrl: z.string().nullable(),
+  clientId: z.string().nullable(),
+  /** The client secret, sealed by the envelope; never returned by the API. */
+  sealedClientSecret: z.string().nullable(),
+  authMethod: z.enum(AUTH_METHODS),
+  scopes: z.array(z.string()),
+  version: z.number().int(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+export type AuthClient = z.infer<typeof authClientSchema>;
+
+export const SECRET_STATES = ['ready', 'error'] as const;
+export type SecretState = (typeof SECRET_STATES)[number];
+
+export const secretSchema = z.object({
+  id: z.string(),
+  tenantId: z.string(),
+  workspaceId: z.string(),
+  userId: z.string(),
+  authClientId: z.string(),
+  name: z.string(),
+  state: z.enum(SECRET_STATES),
+  error: z.string().nullable(),
+  /** The credentials object, sealed by the envelope and bound to this secret. */
+  sealedCredentials: z.string(),
+  /** When the access token expires (ISO 8601), for oauth2 credentials. */
+  expiresAt: z.string().nullable(),
+  /** Bumped on every write; writes are conditional on the version they read. */
+  version: z.number().int(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+export type SecretRecord = z.infer<typeof secretSchema>;

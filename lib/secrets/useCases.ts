@@ -1,0 +1,181 @@
+import { ConcurrentModificationError, NotFoundError, ValidationError } from '../errors';
+import { isId, newId } from '../ids';
+import type { AuthClientType, Membership, SecretRecord } from '../model';
+import type { SecretListFilter } from '../store/keys';
+import { ConditionFailedError } from '../store/table';
+import type { Services } from '../services';
+import type { PageRequest } from '../http/query';
+import { readCredentials, type SecretInput } from './input';
+import { openCredentials, secretBinding, secretResource, type SecretResource } from './view';
+
+/** How often a PATCH re-reads and re-applies itself after losing a race before answering 409. */
+const MAX_PATCH_ATTEMPTS = 3;
+
+type Deps = Pick<Services, 'directory' | 'secrets' | 'envelope'>;
+
+export interface SecretList {
+  readonly resources: SecretResource[];
+  readonly total: number;
+}
+
+/** Lists a workspace's secrets, optionally filtered, one offset page at a time. */
+export async function listSecrets(
+  deps: Deps,
+  membership: Membership,
+  filter: SecretListFilter,
+  page: PageRequest,
+): Promise<SecretList> {
+  const { secrets, total } = await deps.secrets.list(membership.workspaceId, filter, page.offset, page.limit);
+  const resources = await Promise.all(
+    secrets.map(async (secret) => secretResource(secret, await openCredentials(deps.envelope, secret))),
+  );
+  return { resources, total };
+}
+
+/** Reads one secret of the caller's workspace; a secret of any other workspace is simply not found. */
+export async function getSecret(
+  deps: Deps,
+  membership: Membership,
+  secretId: string,
+): Promise<SecretResource> {
+  const secret = await findSecret(deps, membership, secretId);
+  return secretResource(secret, await openCredentials(deps.envelope, secret));
+}
+
+/**
+ * Creates a secret: the auth-client must belong to the workspace's tenant, the credentials must
+ * suit its type; they are sealed before the one conditional write.
+ */
+export async function createSecret(
+  deps: Deps,
+  membership: Membership,
+  input: {
+    attributes: Required<Omit<SecretInput['attributes'], 'error'>> & { error: string | null };
+    authClientId: string;
+  },
+  now: Date = new Date(),
+): Promise<SecretResource> {
+  const client = await findAuthClient(deps, membership, input.authClientId);
+  const credentials = readCredentials(client.type, input.attributes.credentials);
+  const id = newId(now.getTime());
+  const timestamp = now.toISOString();
+  const secret: SecretRecord = {
+    id,
+    tenantId: membership.tenantId,
+    workspaceId: membership.workspaceId,
+    userId: membership.userId,
+    authClientId: client.id,
+    name: input.attributes.name,
+    state: input.attributes.state,
+    error: input.attributes.error,
+    sealedCredentials: '',
+    expiresAt: expiresAt(client.type, credentials, now),
+    version: 1,
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  };
+  secret.sealedCredentials = await deps.envelope.seal(credentials, secretBinding(secret));
+  await deps.secrets.create(secret);
+  return secretResource(secret, credentials);
+}
+
+/**
+ * Applies a partial update. The write is conditional on the version read; a PATCH that loses a
+ * race re-reads and re-applies its own changes (it sets values, so that is safe), and answers
+ * 409 only if it keeps losing.
+ */
+export async function patchSecret(
+  deps: Deps,
+  membership: Membership,
+  secretId: string,
+  input: SecretInput,
+  now: () => Date = () => new Date(),
+): Promise<SecretResource> {
+  const client =
+    input.authClientId === undefined ? undefined : await findAuthClient(deps, membership, input.authClientId);
+  const credentialsChange = input.attributes.credentials !== undefined || client !== undefined;
+  for (let attempt = 0; attempt < MAX_PATCH_ATTEMPTS; attempt++) {
+    const current = await findSecret(deps, membership, secretId);
+    // Credentials are checked against the auth-client they will belong to, whichever side changed.
+    const clientType = credentialsChange
+      ? (
+          client ??
+          (await findAuthClient(deps, membership, current.authClientId, '/data/attributes/credentials'))
+        ).type
+      : undefined;
+    const given = input.attributes.credentials ?? (await openCredentials(deps.envelope, current));
+    const credentials = clientType ? readCredentials(clientType, given) : given;
+    const at = now();
+    const state = input.attributes.state ?? current.state;
+    const next: SecretRecord = {
+      ...current,
+      name: input.attributes.name ?? current.name,
+      state,
+      // Moving a secret back to ready clears its error unless the request gives one.
+      error:
+        input.attributes.error !== undefined
+          ? input.attributes.error
+          : input.attributes.state === 'ready'
+            ? null
+            : current.error,
+      authClientId: client?.id ?? current.authClientId,
+      expiresAt: clientType ? expiresAt(clientType, credentials, at) : current.expiresAt,
+      version: current.version + 1,
+      updatedAt: at.toISOString(),
+    };
+    if (credentialsChange) {
+      next.sealedCredentials = await deps.envelope.seal(credentials, secretBinding(next));
+    }
+    try {
+      await deps.secrets.replace(next, current.version);
+      return secretResource(next, credentials);
+    } catch (error) {
+      if (!(error instanceof ConditionFailedError)) throw error;
+    }
+  }
+  throw new ConcurrentModificationError('The secret kept changing while this update was applied; try again.');
+}
+
+export async function deleteSecret(deps: Deps, membership: Membership, secretId: string): Promise<void> {
+  if (!isId(secretId)) throw secretNotFound();
+  try {
+    await deps.secrets.delete(membership.workspaceId, secretId);
+  } catch (error) {
+    if (error instanceof ConditionFailedError) throw secretNotFound();
+    throw error;
+  }
+}
+
+async function findSecret(deps: Deps, membership: Membership, secretId: string): Promise<SecretRecord> {
+  const secret = isId(secretId) ? await deps.secrets.get(membership.workspaceId, secretId) : undefined;
+  if (!secret) throw secretNotFound();
+  return secret;
+}
+
+async function findAuthClient(
+  deps: Deps,
+  membership: Membership,
+  authClientId: string,
+  pointer = '/data/relationships/auth-client/data/id',
+) {
+  const client = isId(authClientId)
+    ? await deps.directory.getAuthClient(membership.tenantId, authClientId)
+    : undefined;
+  if (!client) {
+    throw new ValidationError(`No auth-client ${authClientId} in this workspace's tenant.`, {
+      source: { pointer },
+    });
+  }
+  return client;
+}
+
+function secretNotFound(): NotFoundError {
+  return new NotFoundError('No such auth-secret in this workspace.');
+}
+
+/** oauth2 credentials carry `expires_in` seconds from now; other credentials do not expire. */
+function expiresAt(type: AuthClientType, credentials: Record<string, unknown>, now: Date): string | null {
+  const expiresIn = credentials.expires_in;
+  if (type !== 'oauth2' || typeof expiresIn !== 'number') return null;
+  return new Date(now.getTime() + expiresIn * 1000).toISOString();
+}

@@ -1,0 +1,53 @@
+import type { Envelope, SealBinding } from '../crypto/envelope';
+import { paths } from '../http/links';
+import type { SecretRecord } from '../model';
+
+/** What a secret's credentials are sealed to: its tenant and workspace (KMS) and its own id (AES-GCM). */
+export function secretBinding(secret: Pick<SecretRecord, 'tenantId' | 'workspaceId' | 'id'>): SealBinding {
+  return {
+    context: { purpose: 'auth-secret', tenant: secret.tenantId, workspace: secret.workspaceId },
+    recordId: `auth-secret/${secret.id}`,
+  };
+}
+
+export async function openCredentials(
+  envelope: Envelope,
+  secret: SecretRecord,
+): Promise<Record<string, unknown>> {
+  return (await envelope.open(secret.sealedCredentials, secretBinding(secret))) as Record<string, unknown>;
+}
+
+/** The JSON:API resource object of a secret, shaped like the document's examples. */
+export function secretResource(secret: SecretRecord, credentials: Record<string, unknown>) {
+  return {
+    id: secret.id,
+    type: 'auth-secret',
+    attributes: {
+      name: secret.name,
+      state: secret.state,
+      // The document shows `error` only on secrets that have one.
+      ...(secret.error !== null ? { error: secret.error } : {}),
+      credentials,
+      created_at: secret.createdAt,
+      updated_at: secret.updatedAt,
+    },
+    relationships: {
+      workspace: {
+        data: { id: secret.workspaceId, type: 'workspace' },
+        links: { self: paths.workspace(secret.workspaceId) },
+      },
+      user: { data: { id: secret.userId, type: 'user' }, links: { self: paths.user(secret.userId) } },
+      'auth-client': {
+        data: { id: secret.authClientId, type: 'auth-client' },
+        links: { self: paths.authClient(secret.tenantId, secret.authClientId) },
+      },
+    },
+    links: { self: paths.secret(secret.workspaceId, secret.id) },
+  };
+}
+
+export type SecretResource = ReturnType<typeof secretResource>;
+
+export async function secretDocument(envelope: Envelope, secret: SecretRecord) {
+  return { data: secretResource(secret, await openCredentials(envelope, secret)), meta: {} };
+}

@@ -1,0 +1,43 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { readConfig, type Config } from './config';
+import type { DataKeyProvider } from './crypto/dataKeys';
+import { Envelope } from './crypto/envelope';
+import { KmsDataKeyProvider } from './crypto/kmsDataKeys';
+import { LocalDataKeyProvider } from './crypto/localDataKeys';
+import { DirectoryStore } from './store/directory';
+import { SecretStore } from './store/secrets';
+import { Table } from './store/table';
+
+/** Everything a use case may need, built from configuration. Use cases receive it; tests build their own. */
+export interface Services {
+  readonly config: Config;
+  readonly directory: DirectoryStore;
+  readonly secrets: SecretStore;
+  readonly envelope: Envelope;
+}
+
+export function createServices(config: Config, dynamoDb: DynamoDBClient = new DynamoDBClient({})): Services {
+  const table = new Table(
+    DynamoDBDocumentClient.from(dynamoDb, { marshallOptions: { removeUndefinedValues: true } }),
+    config.tableName,
+  );
+  const provider: DataKeyProvider = config.kmsKeyId
+    ? new KmsDataKeyProvider(new KMSClient({}), config.kmsKeyId)
+    : new LocalDataKeyProvider(config.localKeyFile ?? '');
+  return {
+    config,
+    directory: new DirectoryStore(table),
+    secrets: new SecretStore(table),
+    envelope: new Envelope(provider, { dataKeyMaxAgeMs: config.dataKeyMaxAgeSeconds * 1000 }),
+  };
+}
+
+let containerServices: Services | undefined;
+
+/** The container's services: created on first use (at cold start, from module scope), then reused. */
+export function services(): Services {
+  containerServices ??= createServices(readConfig());
+  return containerServices;
+}

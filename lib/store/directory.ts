@@ -1,0 +1,138 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ConflictError } from '../errors';
+import {
+  apiKeySchema,
+  authClientSchema,
+  membershipSchema,
+  tenantSchema,
+  userSchema,
+  workspaceSchema,
+  type ApiKeyRecord,
+  type AuthClient,
+  type Membership,
+  type Tenant,
+  type User,
+  type Workspace,
+} from '../model';
+import { INDEX, keys, membershipIndexAttributes } from './keys';
+import { ConditionFailedError, keyString, type Table } from './table';
+
+/**
+ * Tenants, workspaces, users, their API keys and memberships, and auth-clients: the records that
+ * say who may do what, written mostly by the admin CLI and read on every request.
+ */
+export class DirectoryStore {
+  constructor(private readonly table: Table) {}
+
+  async putTenant(tenant: Tenant): Promise<void> {
+    await this.table.putIf(
+      { ...keys.tenant(tenant.id), entity: 'tenant', ...tenant },
+      'attribute_not_exists(pk)',
+    );
+  }
+
+  getTenant(tenantId: string): Promise<Tenant | undefined> {
+    return this.table.get(keys.tenant(tenantId), tenantSchema);
+  }
+
+  async putWorkspace(workspace: Workspace): Promise<void> {
+    await this.table.putIf(
+      { ...keys.workspace(workspace.id), entity: 'workspace', ...workspace },
+      'attribute_not_exists(pk)',
+    );
+  }
+
+  getWorkspace(workspaceId: string): Promise<Workspace | undefined> {
+    return this.table.get(keys.workspace(workspaceId), workspaceSchema);
+  }
+
+  /** Creates a user, claiming its e-mail address first so that no two users share one. */
+  async putUser(user: User): Promise<void> {
+    try {
+      await this.table.putIf(
+        { ...keys.email(user.email), entity: 'email', userId: user.id },
+        'attribute_not_exists(pk)',
+      );
+    } catch (error) {
+      if (error instanceof ConditionFailedError) {
+        throw new ConflictError(`a user with e-mail ${user.email} exists already`, { cause: error });
+      }
+      throw error;
+    }
+    await this.table.putIf({ ...keys.user(user.id), entity: 'user', ...user }, 'attribute_not_exists(pk)');
+  }
+
+  getUser(userId: string): Promise<User | undefined> {
+    return this.table.get(keys.user(userId), userSchema);
+  }
+
+  async putApiKey(record: ApiKeyRecord): Promise<void> {
+    await this.table.putIf(
+      { ...keys.apiKey(record.userId, record.keyId), entity: 'api-key', ...record },
+      'attribute_not_exists(pk)',
+    );
+  }
+
+  /** Grants (or replaces) a user's permissions in a workspace. */
+  async putMembership(membership: Membership): Promise<void> {
+    await this.table.client.send(
+      new PutCommand({
+        TableName: this.table.name,
+        Item: {
+          ...keys.membership(membership.workspaceId, membership.userId),
+          ...membershipIndexAttributes(membership.workspaceId, membership.userId),
+          entity: 'membership',
+          ...membership,
+        },
+      }),
+    );
+  }
+
+  getMembership(workspaceId: string, userId: string): Promise<Membership | undefined> {
+    return this.table.get(keys.membership(workspaceId, userId), membershipSchema);
+  }
+
+  /**
+   * What every workspace request needs about its caller, in one round trip: the API key record
+   * the presented key claims, and the caller's membership of the workspace.
+   */
+  async getKeyAndMembership(
+    userId: string,
+    keyId: string,
+    workspaceId: string | undefined,
+  ): Promise<{ apiKey?: ApiKeyRecord; membership?: Membership }> {
+    const apiKeyKey = keys.apiKey(userId, keyId);
+    const membershipKey = workspaceId === undefined ? undefined : keys.membership(workspaceId, userId);
+    const found = await this.table.batchGet(membershipKey ? [apiKeyKey, membershipKey] : [apiKeyKey], {
+      consistent: true,
+    });
+    const apiKeyItem = found.get(keyString(apiKeyKey));
+    const membershipItem = membershipKey && found.get(keyString(membershipKey));
+    return {
+      apiKey: apiKeyItem ? apiKeySchema.parse(apiKeyItem) : undefined,
+      membership: membershipItem ? membershipSchema.parse(membershipItem) : undefined,
+    };
+  }
+
+  /** The workspaces a user belongs to (bounded by the number of memberships a user has). */
+  async listMemberships(userId: string): Promise<Membership[]> {
+    const items = await this.table.queryAll({
+      IndexName: INDEX.membershipsByUser.name,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': INDEX.membershipsByUser.pk },
+      ExpressionAttributeValues: { ':pk': `USER#${userId}` },
+    });
+    return items.map((item) => membershipSchema.parse(item));
+  }
+
+  async putAuthClient(client: AuthClient): Promise<void> {
+    await this.table.putIf(
+      { ...keys.authClient(client.tenantId, client.id), entity: 'auth-client', ...client },
+      'attribute_not_exists(pk)',
+    );
+  }
+
+  getAuthClient(tenantId: string, authClientId: string): Promise<AuthClient | undefined> {
+    return this.table.get(keys.authClient(tenantId, authClientId), authClientSchema);
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Every key shape of the single table, in one place. The README's access-pattern table is the
+ * prose version of this file.
+ *
+ * Base table: `pk` (partition) + `sk` (sort). Indexes are named after the access pattern they
+ * serve; their key attributes are written only on the items that belong in them (sparse).
+ */
+export type Key = { pk: string; sk: string };
+
+export const INDEX = {
+  /** A workspace's secrets in creation order (KEYS_ONLY: cheap to count and to skip). */
+  secretsByWorkspace: { name: 'secretsByWorkspace', pk: 'byWorkspacePk', sk: 'byWorkspaceSk' },
+  /** filter[user] */
+  secretsByUser: { name: 'secretsByUser', pk: 'byUserPk', sk: 'byUserSk' },
+  /** filter[auth_client] within a workspace (sort-key prefix), and all secrets of an auth-client. */
+  secretsByAuthClient: { name: 'secretsByAuthClient', pk: 'byAuthClientPk', sk: 'byAuthClientSk' },
+  /** filter[user] and filter[auth_client] together */
+  secretsByUserAndAuthClient: {
+    name: 'secretsByUserAndAuthClient',
+    pk: 'byUserAndAuthClientPk',
+    sk: 'byUserAndAuthClientSk',
+  },
+  /** The workspaces a user belongs to (ALL projection: memberships are small). */
+  membershipsByUser: { name: 'membershipsByUser', pk: 'memberOfPk', sk: 'memberOfSk' },
+} as const;
+
+export type IndexName = (typeof INDEX)[keyof typeof INDEX]['name'];
+
+export const keys = {
+  tenant: (tenantId: string): Key => ({ pk: `TENANT#${tenantId}`, sk: 'TENANT' }),
+  workspace: (workspaceId: string): Key => ({ pk: `WS#${workspaceId}`, sk: 'WORKSPACE' }),
+  user: (userId: string): Key => ({ pk: `USER#${userId}`, sk: 'USER' }),
+  /** Claims an e-mail address so that two users cannot share one. */
+  email: (email: string): Key => ({ pk: `EMAIL#${email.toLowerCase()}`, sk: 'EMAIL' }),
+  apiKey: (userId: string, keyId: string): Key => ({ pk: `USER#${userId}`, sk: `APIKEY#${keyId}` }),
+  membership: (workspaceId: string, userId: string): Key => ({
+    pk: `WS#${workspaceId}`,
+    sk: `MEMBER#${userId}`,
+  }),
+  authClient: (tenantId: string, authClientId: string): Key => ({
+    pk: `TENANT#${tenantId}`,
+    sk: `AUTHCLIENT#${authClientId}`,
+  }),
+  secret: (workspaceId: string, secretId: string): Key => ({
+    pk: `WS#${workspaceId}`,
+    sk: `SECRET#${secretId}`,
+  }),
+};
+
+/** The index attributes a secret carries, so that each list filter is one Query. */
+export function secretIndexAttributes(secret: {
+  id: string;
+  workspaceId: string;
+  userId: string;
+  authClientId: string;
+}): Record<string, string> {
+  const { id, workspaceId, userId, authClientId } = secret;
+  return {
+    [INDEX.secretsByWorkspace.pk]: `WS#${workspaceId}`,
+    [INDEX.secretsByWorkspace.sk]: id,
+    [INDEX.secretsByUser.pk]: `WS#${workspaceId}#USER#${userId}`,
+    [INDEX.secretsByUser.sk]: id,
+    [INDEX.secretsByAuthClient.pk]: `AUTHCLIENT#${authClientId}`,
+    [INDEX.secretsByAuthClient.sk]: `WS#${workspaceId}#${id}`,
+    [INDEX.secretsByUserAndAuthClient.pk]: `WS#${workspaceId}#USER#${userId}#AUTHCLIENT#${authClientId}`,
+    [INDEX.secretsByUserAndAuthClient.sk]: id,
+  };
+}
+
+export function membershipIndexAttributes(workspaceId: string, userId: string): Record<string, string> {
+  return {
+    [INDEX.membershipsByUser.pk]: `USER#${userId}`,
+    [INDEX.membershipsByUser.sk]: `WS#${workspaceId}`,
+  };
+}
+
+export interface SecretListFilter {
+  readonly userId?: string;
+  readonly authClientId?: string;
+}
+
+/** Which index and key condition serve a secret list with the given filters. */
+export function secretListQuery(
+  workspaceId: string,
+  filter: SecretListFilter,
+): { index: IndexName; pkName: string; pkValue: string; skName: string; skPrefix?: string } {
+  const { userId, authClientId } = filter;
+  if (userId !== undefined && authClientId !== undefined) {
+    const index = INDEX.secretsByUserAndAuthClient;
+    return {
+      index: index.name,
+      pkName: index.pk,
+      pkValue: `WS#${workspaceId}#USER#${userId}#AUTHCLIENT#${authClientId}`,
+      skName: index.sk,
+    };
+  }
+  if (userId !== undefined) {
+    const index = INDEX.secretsByUser;
+    return {
+      index: index.name,
+      pkName: index.pk,
+      pkValue: `WS#${workspaceId}#USER#${userId}`,
+      skName: index.sk,
+    };
+  }
+  if (authClientId !== undefined) {
+    const index = INDEX.secretsByAuthClient;
+    return {
+      index: index.name,
+      pkName: index.pk,
+      pkValue: `AUTHCLIENT#${authClientId}`,
+      skName: index.sk,
+      skPrefix: `WS#${workspaceId}#`,
+    };
+  }
+  const index = INDEX.secretsByWorkspace;
+  return { index: index.name, pkName: index.pk, pkValue: `WS#${workspaceId}`, skName: index.sk };
+}

@@ -1,0 +1,10 @@
+import { resolve } from 'node:path';
+
+/** Where local mode keeps its state: everything under .data/ in the checkout. */
+export const DATA_DIR = resolve('.data');
+export const DYNAMO_DATA_PATH = resolve(DATA_DIR, 'dynamodb');
+export const LOCAL_KEY_FILE = resolve(DATA_DIR, 'local-kms.key');
+
+export function dynamoPort(): number {
+  return Number(process.env.DYNAMODB_PORT ?? 8000);
+}
