@@ -3,24 +3,39 @@
 //
 // Each entry: the DynamoDB actions on the table (and its indexes where a Query runs on them),
 // and the KMS actions on the service's key.
+const READ = ['dynamodb:BatchGetItem', 'dynamodb:GetItem'];
 const FUNCTIONS = {
   secretsList: { dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:Query'], indexes: true, kms: ['kms:Decrypt'] },
-  secretsCreate: {
-    dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
-    kms: ['kms:GenerateDataKey'],
-  },
-  secretsGet: { dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'], kms: ['kms:Decrypt'] },
-  secretsPatch: {
-    dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
-    kms: ['kms:Decrypt', 'kms:GenerateDataKey'],
-  },
+  secretsCreate: { dynamodb: [...READ, 'dynamodb:PutItem'], kms: ['kms:GenerateDataKey'] },
+  secretsGet: { dynamodb: READ, kms: ['kms:Decrypt'] },
+  secretsPatch: { dynamodb: [...READ, 'dynamodb:PutItem'], kms: ['kms:Decrypt', 'kms:GenerateDataKey'] },
   secretsDelete: { dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem'] },
-  workspacesGet: { dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'] },
-  usersGet: { dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'], indexes: true },
-  authClientsGet: {
-    dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
-    indexes: true,
+  secretsRefresh: {
+    dynamodb: [...READ, 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+    kms: ['kms:Decrypt', 'kms:GenerateDataKey'],
+    purposes: ['auth-secret', 'auth-client'],
   },
+  refreshDue: {
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+    indexes: true,
+    kms: ['kms:Decrypt', 'kms:GenerateDataKey'],
+    purposes: ['auth-secret', 'auth-client'],
+  },
+  workspacesGet: { dynamodb: READ },
+  usersGet: { dynamodb: [...READ, 'dynamodb:Query'], indexes: true },
+  authClientsList: { dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:Query'], indexes: true },
+  authClientsGet: { dynamodb: [...READ, 'dynamodb:Query'], indexes: true },
+  authClientsCreate: {
+    dynamodb: [...READ, 'dynamodb:PutItem'],
+    kms: ['kms:GenerateDataKey'],
+    purposes: ['auth-client'],
+  },
+  authClientsPatch: {
+    dynamodb: [...READ, 'dynamodb:PutItem'],
+    kms: ['kms:GenerateDataKey'],
+    purposes: ['auth-client'],
+  },
+  authClientsDelete: { dynamodb: [...READ, 'dynamodb:Query', 'dynamodb:DeleteItem'], indexes: true },
 };
 
 const roleName = (fn) => `${fn[0].toUpperCase()}${fn.slice(1)}Role`;
@@ -52,7 +67,7 @@ module.exports = async ({ resolveVariable }) => {
         Action: access.kms,
         Resource: { 'Fn::If': ['CreateKey', { 'Fn::GetAtt': ['SecretsKey', 'Arn'] }, existingKeyArn] },
         // Data keys are only ever made and opened under this service's encryption context.
-        Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'auth-secret' } },
+        Condition: { StringEquals: { 'kms:EncryptionContext:purpose': access.purposes ?? ['auth-secret'] } },
       });
     }
     resources[roleName(fn)] = {

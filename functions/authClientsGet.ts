@@ -1,9 +1,10 @@
-import { getAuthClient } from '../lib/directory/useCases';
+import { getAuthClient } from '../lib/authClients/useCases';
 import { endpoint } from '../lib/http/endpoint';
 import { ok } from '../lib/http/results';
 import { services } from '../lib/services';
 
-export const handler = endpoint(services, {}, async (request) => {
+export const handler = endpoint(services, { loadTenantGrant: true }, async (request) => {
   const { tenantId = '', authClientId = '' } = request.path;
-  return ok({ data: await getAuthClient(services(), request.caller, tenantId, authClientId), meta: {} });
+  const client = await getAuthClient(services(), request.caller, tenantId, authClientId, request.tenantGrant);
+  return ok({ data: client, meta: {} });
 });

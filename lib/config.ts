@@ -11,6 +11,16 @@ export interface Config {
   readonly localKeyFile?: string;
   /** How long a plaintext data key may be reused for new encryptions before a fresh one is made. */
   readonly dataKeyMaxAgeSeconds: number;
+  /** Hosts whose token endpoints may be plain http (local mode: loopback). Everything else is https. */
+  readonly tokenUrlHttpHosts: readonly string[];
+  /** How long a token request may take before it counts as a timeout. */
+  readonly refreshTimeoutMs: number;
+  /** Access token lifetime assumed when neither the provider nor the auth-client gives one. */
+  readonly defaultTokenLifetimeSeconds: number;
+  /** The scheduled refresh takes secrets expiring within this many seconds. */
+  readonly refreshWindowSeconds: number;
+  /** How many refreshes the scheduled run has in flight at once. */
+  readonly refreshConcurrency: number;
 }
 
 export class ConfigError extends Error {
@@ -47,5 +57,15 @@ export function readConfig(env: Env = process.env): Config {
     kmsKeyId,
     localKeyFile,
     dataKeyMaxAgeSeconds: positiveInteger(env, 'DATA_KEY_MAX_AGE_SECONDS', 300),
+    tokenUrlHttpHosts: Object.freeze(
+      (env.TOKEN_URL_HTTP_HOSTS ?? '')
+        .split(',')
+        .map((host) => host.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+    refreshTimeoutMs: positiveInteger(env, 'REFRESH_TIMEOUT_MS', 8000),
+    defaultTokenLifetimeSeconds: positiveInteger(env, 'DEFAULT_TOKEN_LIFETIME_SECONDS', 3600),
+    refreshWindowSeconds: positiveInteger(env, 'REFRESH_WINDOW_SECONDS', 600),
+    refreshConcurrency: positiveInteger(env, 'REFRESH_CONCURRENCY', 8),
   });
 }

@@ -99,3 +99,35 @@ export class PayloadTooLargeError extends AppError {
 export class ConcurrentModificationError extends ConflictError {
   override readonly code: string = 'concurrent_modification';
 }
+
+/** The auth-client's token endpoint answered with an error or not at all (502/503/504). */
+export class UpstreamError extends AppError {
+  readonly code: string;
+  constructor(
+    readonly status: 502 | 503 | 504,
+    code: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.code = code;
+  }
+  get title() {
+    return this.status === 504 ? 'Token endpoint timed out' : 'Token endpoint unavailable';
+  }
+}
+
+/** A well-formed request that cannot be carried out on this resource (422), with its own code. */
+export class UnprocessableError extends AppError {
+  readonly status = 422;
+  constructor(
+    readonly code: string,
+    private readonly summary: string,
+    message: string,
+  ) {
+    super(message);
+  }
+  get title() {
+    return this.summary;
+  }
+}

@@ -14,6 +14,14 @@ export const PERMISSIONS = [
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
+export const TENANT_PERMISSIONS = [
+  'tenants.auth_client.get',
+  'tenants.auth_client.create',
+  'tenants.auth_client.edit',
+  'tenants.auth_client.delete',
+] as const;
+export type TenantPermission = (typeof TENANT_PERMISSIONS)[number];
+
 /** Named presets of the permission set, as the admin CLI grants them. */
 export const ROLES: Readonly<Record<string, readonly Permission[]>> = {
   viewer: ['workspaces.auth_secret.get'],
@@ -62,6 +70,15 @@ export const membershipSchema = z.object({
 });
 export type Membership = z.infer<typeof membershipSchema>;
 
+/** A user's permissions over a tenant's auth-clients (a tenant admin holds all four). */
+export const tenantGrantSchema = z.object({
+  tenantId: z.string(),
+  userId: z.string(),
+  permissions: z.array(z.string()),
+  createdAt: timestamp,
+});
+export type TenantGrant = z.infer<typeof tenantGrantSchema>;
+
 export const AUTH_CLIENT_TYPES = ['oauth2', 'other'] as const;
 export type AuthClientType = (typeof AUTH_CLIENT_TYPES)[number];
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
@@ -78,6 +95,8 @@ export const authClientSchema = z.object({
   sealedClientSecret: z.string().nullable(),
   authMethod: z.enum(AUTH_METHODS),
   scopes: z.array(z.string()),
+  /** Seconds an access token lives when the provider's answer has no expires_in. */
+  defaultExpiresIn: z.number().int().nullable().default(null),
   version: z.number().int(),
   createdAt: timestamp,
   updatedAt: timestamp,
@@ -87,12 +106,24 @@ export type AuthClient = z.infer<typeof authClientSchema>;
 export const SECRET_STATES = ['ready', 'error'] as const;
 export type SecretState = (typeof SECRET_STATES)[number];
 
+/** The last refresh that failed, as the provider (or the network) put it. */
+export const refreshErrorSchema = z.object({
+  code: z.string(),
+  description: z.string(),
+  at: timestamp,
+  /** Transient failures (5xx, 429, timeouts) are retried; permanent ones put the secret in error. */
+  transient: z.boolean(),
+});
+export type RefreshError = z.infer<typeof refreshErrorSchema>;
+
 export const secretSchema = z.object({
   id: z.string(),
   tenantId: z.string(),
   workspaceId: z.string(),
   userId: z.string(),
   authClientId: z.string(),
+  /** The auth-client's type, kept here so that list pages and the scheduler need not read clients. */
+  authType: z.enum(AUTH_CLIENT_TYPES),
   name: z.string(),
   state: z.enum(SECRET_STATES),
   error: z.string().nullable(),
@@ -100,6 +131,16 @@ export const secretSchema = z.object({
   sealedCredentials: z.string(),
   /** When the access token expires (ISO 8601), for oauth2 credentials. */
   expiresAt: z.string().nullable(),
+  refreshedAt: timestamp.nullable().default(null),
+  refreshError: refreshErrorSchema.nullable().default(null),
+  /** Consecutive transient refresh failures, for the scheduler's backoff. */
+  refreshFailures: z.number().int().default(0),
+  /** The scheduler leaves the secret alone until then (backoff after a transient failure). */
+  nextAttemptAt: timestamp.nullable().default(null),
+  /** Held while a refresh talks to the provider, so that only one spends the refresh token. */
+  leaseOwner: z.string().optional(),
+  /** Epoch milliseconds after which an abandoned lease may be taken over. */
+  leaseUntil: z.number().optional(),
   /** Bumped on every write; writes are conditional on the version they read. */
   version: z.number().int(),
   createdAt: timestamp,

@@ -16,6 +16,7 @@ export interface Services {
   readonly directory: DirectoryStore;
   readonly secrets: SecretStore;
   readonly envelope: Envelope;
+  readonly table: Table;
 }
 
 export function createServices(config: Config, dynamoDb: DynamoDBClient = new DynamoDBClient({})): Services {
@@ -31,6 +32,7 @@ export function createServices(config: Config, dynamoDb: DynamoDBClient = new Dy
     directory: new DirectoryStore(table),
     secrets: new SecretStore(table),
     envelope: new Envelope(provider, { dataKeyMaxAgeMs: config.dataKeyMaxAgeSeconds * 1000 }),
+    table,
   };
 }
 

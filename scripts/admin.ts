@@ -12,7 +12,9 @@ import {
   createTenant,
   createUser,
   createWorkspace,
+  grantTenantAdmin,
 } from '../lib/directory/admin';
+import { refreshDueSecrets } from '../lib/refresh/schedule';
 import { AppError } from '../lib/errors';
 import { AUTH_CLIENT_TYPES, AUTH_METHODS, type AuthClientType, type AuthMethod } from '../lib/model';
 import { createServices } from '../lib/services';
@@ -27,9 +29,13 @@ commands:
   user:create --email E
   user:key --user U                         issue another API key for a user
   member:add --workspace W --user U (--role viewer|editor|admin | --permissions p1,p2,...)
+  tenant:admin --tenant T --user U [--permissions tenants.auth_client.get,...]
+                                            grant auth-client management (all four by default)
   auth-client:create --tenant T --name N --type oauth2|other
         [--token-url U --client-id C --client-secret S
-         --auth-method client_secret_basic|client_secret_post --scopes s1,s2]`;
+         --auth-method client_secret_basic|client_secret_post --scopes s1,s2
+         --default-expires-in SECONDS]
+  refresh:due                               run the scheduled refresh once, now`;
 
 class UsageError extends Error {}
 
@@ -48,6 +54,13 @@ function oneOf<T extends string>(options: Options, name: string, allowed: readon
     throw new UsageError(`--${name} must be one of ${allowed.join(', ')}`);
   }
   return value as T;
+}
+
+function positive(options: Options, name: string): number | undefined {
+  const value = options[name];
+  if (value === undefined) return undefined;
+  if (!/^[1-9]\d{0,8}$/.test(value)) throw new UsageError(`--${name} must be a positive number of seconds`);
+  return Number(value);
 }
 
 const list = (value: string) =>
@@ -77,6 +90,7 @@ async function run(argv: string[]): Promise<unknown> {
         'client-secret',
         'auth-method',
         'scopes',
+        'default-expires-in',
       ].map((name) => [name, { type: 'string' as const }]),
     ),
   });
@@ -118,8 +132,18 @@ async function run(argv: string[]): Promise<unknown> {
         clientSecret: options['client-secret'],
         authMethod: oneOf<AuthMethod>(options, 'auth-method', AUTH_METHODS),
         scopes: options.scopes === undefined ? undefined : list(options.scopes),
+        defaultExpiresIn: positive(options, 'default-expires-in'),
       });
     }
+    case 'tenant:admin':
+      return grantTenantAdmin(
+        deps,
+        need(options, 'tenant'),
+        need(options, 'user'),
+        options.permissions === undefined ? undefined : list(options.permissions),
+      );
+    case 'refresh:due':
+      return refreshDueSecrets(deps, { stopStartingAt: Date.now() + 60_000 });
     default:
       throw new UsageError(`unknown command ${command}`);
   }

@@ -64,6 +64,8 @@ export function localEnvironment(options: { dynamoEndpoint: string; keyFile: str
     AUTH_SECRETS_MODE: 'offline',
     TABLE_NAME: options.tableName ?? LOCAL_TABLE_NAME,
     LOCAL_KEY_FILE: options.keyFile,
+    // Local OAuth servers (and the tests' one) speak plain http on loopback.
+    TOKEN_URL_HTTP_HOSTS: '127.0.0.1,localhost,::1',
     AWS_ENDPOINT_URL_DYNAMODB: options.dynamoEndpoint,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,

@@ -1,5 +1,5 @@
 import { ForbiddenError, UnauthorizedError } from '../errors';
-import type { Membership, Permission } from '../model';
+import type { Membership, Permission, TenantGrant, TenantPermission } from '../model';
 import type { DirectoryStore } from '../store/directory';
 import { parseApiKey, secretMatches } from './apiKeys';
 import type { PresentedCredentials } from './credentials';
@@ -23,20 +23,31 @@ const INVALID = 'The credentials are missing or not valid.';
 export async function authenticate(
   directory: DirectoryStore,
   presented: PresentedCredentials | undefined,
-  workspaceId?: string,
-): Promise<{ caller: Caller; membership?: Membership }> {
+  scope: { workspaceId?: string; tenantId?: string } = {},
+): Promise<{ caller: Caller; membership?: Membership; tenantGrant?: TenantGrant }> {
   const parsed = presented && parseApiKey(presented.apiKey);
   if (!presented || !parsed) throw new UnauthorizedError(INVALID);
-  const { apiKey, membership } = await directory.getKeyAndMembership(
+  const { apiKey, membership, tenantGrant } = await directory.getKeyAndAccess(
     parsed.userId,
     parsed.keyId,
-    workspaceId,
+    scope,
   );
   if (!apiKey || !secretMatches(parsed.secret, apiKey)) throw new UnauthorizedError(INVALID);
   if (presented.email !== undefined && presented.email.toLowerCase() !== apiKey.email.toLowerCase()) {
     throw new UnauthorizedError(INVALID);
   }
-  return { caller: { userId: apiKey.userId, email: apiKey.email }, membership };
+  return { caller: { userId: apiKey.userId, email: apiKey.email }, membership, tenantGrant };
+}
+
+/** Managing a tenant's auth-clients takes the matching tenants.auth_client.* permission. */
+export function requireTenantPermission(
+  grant: TenantGrant | undefined,
+  permission: TenantPermission,
+): TenantGrant {
+  if (!grant || !grant.permissions.includes(permission)) {
+    throw new ForbiddenError(`This request needs the ${permission} permission on the tenant.`);
+  }
+  return grant;
 }
 
 /**

@@ -1,12 +1,13 @@
 import { issueApiKey } from '../auth/apiKeys';
 import { NotFoundError, ValidationError } from '../errors';
 import { newId } from '../ids';
+import { createAuthClient as createTenantAuthClient } from '../authClients/useCases';
 import {
-  ROLES,
   PERMISSIONS,
-  type AuthClient,
-  type AuthMethod,
+  ROLES,
+  TENANT_PERMISSIONS,
   type AuthClientType,
+  type AuthMethod,
   type Permission,
 } from '../model';
 import type { Services } from '../services';
@@ -15,7 +16,7 @@ import type { Services } from '../services';
  * The operator's use cases behind the admin CLI: tenants, workspaces, users and their keys,
  * memberships and auth-clients. Each validates its input and says what is wrong in words.
  */
-type Deps = Pick<Services, 'directory' | 'envelope'>;
+type Deps = Pick<Services, 'directory' | 'envelope' | 'secrets' | 'config'>;
 
 export async function createTenant(deps: Deps, name: string, now = new Date()) {
   const tenant = { id: newId(now.getTime()), name: requireName(name), createdAt: now.toISOString() };
@@ -89,40 +90,40 @@ export interface AuthClientInput {
   readonly clientSecret?: string;
   readonly authMethod?: AuthMethod;
   readonly scopes?: string[];
+  readonly defaultExpiresIn?: number;
 }
 
+/** The same use case as POST /v2/tenants/{id}/auth-clients, with the same checks. */
 export async function createAuthClient(deps: Deps, input: AuthClientInput, now = new Date()) {
-  if (!(await deps.directory.getTenant(input.tenantId)))
-    throw new NotFoundError(`no tenant ${input.tenantId}`);
-  const id = newId(now.getTime());
-  const timestamp = now.toISOString();
-  const oauth2 = input.type === 'oauth2';
-  if (oauth2 && (!input.tokenUrl || !input.clientId || !input.clientSecret)) {
-    throw new ValidationError('an oauth2 auth-client needs a token URL, a client id and a client secret');
+  const { tenantId, ...fields } = input;
+  const client = await createTenantAuthClient(deps, tenantId, fields, now);
+  return { id: client.id };
+}
+
+/** Grants tenant-level permissions over auth-clients (all four unless a list is given). */
+export async function grantTenantAdmin(
+  deps: Deps,
+  tenantId: string,
+  userId: string,
+  permissions: string[] = [...TENANT_PERMISSIONS],
+  now = new Date(),
+) {
+  if (!(await deps.directory.getTenant(tenantId))) throw new NotFoundError(`no tenant ${tenantId}`);
+  if (!(await deps.directory.getUser(userId))) throw new NotFoundError(`no user ${userId}`);
+  const unknown = permissions.filter((name) => !(TENANT_PERMISSIONS as readonly string[]).includes(name));
+  if (unknown.length > 0 || permissions.length === 0) {
+    throw new ValidationError(
+      `unknown permission ${unknown.join(', ')}; permissions are ${TENANT_PERMISSIONS.join(', ')}`,
+    );
   }
-  if (oauth2) requireTokenUrl(input.tokenUrl ?? '');
-  const client: AuthClient = {
-    id,
-    tenantId: input.tenantId,
-    name: requireName(input.name),
-    type: input.type,
-    tokenUrl: oauth2 ? (input.tokenUrl ?? null) : null,
-    clientId: oauth2 ? (input.clientId ?? null) : null,
-    sealedClientSecret: null,
-    authMethod: input.authMethod ?? 'client_secret_basic',
-    scopes: input.scopes ?? [],
-    version: 1,
-    createdAt: timestamp,
-    updatedAt: timestamp,
-  };
-  if (oauth2 && input.clientSecret) {
-    client.sealedClientSecret = await deps.envelope.seal(input.clientSecret, {
-      context: { purpose: 'auth-client', tenant: input.tenantId },
-      recordId: `auth-client/${id}`,
-    });
-  }
-  await deps.directory.putAuthClient(client);
-  return { id };
+  const granted = [...new Set(permissions)];
+  await deps.directory.putTenantGrant({
+    tenantId,
+    userId,
+    permissions: granted,
+    createdAt: now.toISOString(),
+  });
+  return { tenantId, userId, permissions: granted };
 }
 
 function requireName(name: string): string {
@@ -130,17 +131,6 @@ function requireName(name: string): string {
   if (!trimmed || trimmed.length > 200)
     throw new ValidationError('a name of 1 to 200 characters is required');
   return trimmed;
-}
-
-function requireTokenUrl(tokenUrl: string): void {
-  let url: URL;
-  try {
-    url = new URL(tokenUrl);
-  } catch {
-    throw new ValidationError(`not a URL: ${tokenUrl}`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:')
-    throw new ValidationError('the token URL must be https');
 }
 
 function roleFor(role: string): Permission[] {

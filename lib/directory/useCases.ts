@@ -3,7 +3,7 @@ import { NotFoundError } from '../errors';
 import { isId } from '../ids';
 import type { Membership } from '../model';
 import type { Services } from '../services';
-import { authClientResource, userResource, workspaceResource } from './views';
+import { userResource, workspaceResource } from './views';
 
 type Deps = Pick<Services, 'directory'>;
 
@@ -32,15 +32,4 @@ export async function getUser(deps: Deps, caller: Caller, userId: string) {
   const user = await deps.directory.getUser(userId);
   if (!user) throw notFound;
   return userResource(user);
-}
-
-/** An auth-client, for the members of any workspace of its tenant. */
-export async function getAuthClient(deps: Deps, caller: Caller, tenantId: string, authClientId: string) {
-  const notFound = new NotFoundError('No such auth-client.');
-  if (!isId(tenantId) || !isId(authClientId)) throw notFound;
-  const memberships = await deps.directory.listMemberships(caller.userId);
-  if (!memberships.some((membership) => membership.tenantId === tenantId)) throw notFound;
-  const client = await deps.directory.getAuthClient(tenantId, authClientId);
-  if (!client) throw notFound;
-  return authClientResource(client);
 }

@@ -1,10 +1,10 @@
 import middy from '@middy/core';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import { authenticate, requirePermission, type Caller } from '../auth/authenticate';
+import { authenticate, requirePermission, requireTenantPermission, type Caller } from '../auth/authenticate';
 import { readPresentedCredentials } from '../auth/credentials';
 import { BadRequestError, PayloadTooLargeError } from '../errors';
-import type { Membership, Permission } from '../model';
+import type { Membership, Permission, TenantGrant, TenantPermission } from '../model';
 import type { Services } from '../services';
 import { errorResponse } from './errors';
 import { JSON_MEDIA_TYPE, negotiateResponseType, requireJsonContentType } from './mediaTypes';
@@ -18,6 +18,8 @@ export interface EndpointRequest {
   readonly caller: Caller;
   /** The caller's membership of the workspace in the path, for workspace endpoints. */
   readonly membership: Membership | undefined;
+  /** The caller's grant on the tenant in the path, for tenant endpoints. */
+  readonly tenantGrant: TenantGrant | undefined;
   readonly path: Readonly<Record<string, string>>;
   readonly query: URLSearchParams;
   readonly body: unknown;
@@ -39,6 +41,10 @@ interface ChainOptions extends EndpointOptions {
    * hold, or 'member' when any membership will do.
    */
   readonly workspacePermission?: Permission | 'member';
+  /** For endpoints under /v2/tenants/{tenantId}: the permission the caller's tenant grant must hold. */
+  readonly tenantPermission?: TenantPermission;
+  /** For endpoints under /v2/tenants/{tenantId} that decide access themselves: load the grant anyway. */
+  readonly loadTenantGrant?: boolean;
 }
 
 interface EndpointContext extends Context {
@@ -53,10 +59,20 @@ type Middleware = MiddlewareObj<Event, Result, Error, EndpointContext>;
 /** An endpoint for any authenticated caller; the use case decides what they may see. */
 export function endpoint(
   getServices: () => Services,
-  options: EndpointOptions,
+  options: EndpointOptions & { loadTenantGrant?: boolean },
   handler: (request: EndpointRequest) => Promise<HttpResult>,
 ) {
   return chain(getServices, options, handler);
+}
+
+/** An endpoint under /v2/tenants/{tenantId} for callers whose tenant grant holds `permission`. */
+export function tenantEndpoint(
+  getServices: () => Services,
+  permission: TenantPermission,
+  options: EndpointOptions,
+  handler: (request: EndpointRequest) => Promise<HttpResult>,
+) {
+  return chain(getServices, { ...options, tenantPermission: permission }, handler);
 }
 
 /** An endpoint under /v2/workspaces/{workspaceId}, for members holding `permission` ('member': any member). */
@@ -118,11 +134,13 @@ function authentication(getServices: () => Services, options: ChainOptions): Mid
       const { event } = request;
       const headers = lowerCaseHeaders(event.headers);
       const path = definedEntries(event.pathParameters);
-      const workspaceId = options.workspacePermission ? path.workspaceId : undefined;
-      const { caller, membership } = await authenticate(
+      const { caller, membership, tenantGrant } = await authenticate(
         getServices().directory,
         readPresentedCredentials(headers),
-        workspaceId,
+        {
+          workspaceId: options.workspacePermission ? path.workspaceId : undefined,
+          tenantId: options.tenantPermission || options.loadTenantGrant ? path.tenantId : undefined,
+        },
       );
       if (options.workspacePermission) {
         requirePermission(
@@ -130,9 +148,11 @@ function authentication(getServices: () => Services, options: ChainOptions): Mid
           options.workspacePermission === 'member' ? undefined : options.workspacePermission,
         );
       }
+      if (options.tenantPermission) requireTenantPermission(tenantGrant, options.tenantPermission);
       request.context.request = {
         caller,
         membership,
+        tenantGrant,
         path,
         query: new URLSearchParams(event.rawQueryString ?? ''),
         body: options.acceptsBody ? parseBody(event) : undefined,

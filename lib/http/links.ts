@@ -4,6 +4,7 @@ export const paths = {
   secrets: (workspaceId: string) => `/v2/workspaces/${workspaceId}/secrets`,
   secret: (workspaceId: string, secretId: string) => `/v2/workspaces/${workspaceId}/secrets/${secretId}`,
   user: (userId: string) => `/v2/users/${userId}`,
+  authClients: (tenantId: string) => `/v2/tenants/${tenantId}/auth-clients`,
   authClient: (tenantId: string, authClientId: string) =>
     `/v2/tenants/${tenantId}/auth-clients/${authClientId}`,
 };

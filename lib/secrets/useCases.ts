@@ -1,4 +1,4 @@
-import { ConcurrentModificationError, NotFoundError, ValidationError } from '../errors';
+import { ConcurrentModificationError, ConflictError, NotFoundError, ValidationError } from '../errors';
 import { isId, newId } from '../ids';
 import type { AuthClientType, Membership, SecretRecord } from '../model';
 import type { SecretListFilter } from '../store/keys';
@@ -65,11 +65,16 @@ export async function createSecret(
     workspaceId: membership.workspaceId,
     userId: membership.userId,
     authClientId: client.id,
+    authType: client.type,
     name: input.attributes.name,
     state: input.attributes.state,
     error: input.attributes.error,
     sealedCredentials: '',
     expiresAt: expiresAt(client.type, credentials, now),
+    refreshedAt: null,
+    refreshError: null,
+    refreshFailures: 0,
+    nextAttemptAt: null,
     version: 1,
     createdAt: timestamp,
     updatedAt: timestamp,
@@ -96,6 +101,13 @@ export async function patchSecret(
   const credentialsChange = input.attributes.credentials !== undefined || client !== undefined;
   for (let attempt = 0; attempt < MAX_PATCH_ATTEMPTS; attempt++) {
     const current = await findSecret(deps, membership, secretId);
+    if (credentialsChange && current.leaseUntil !== undefined && current.leaseUntil > now().getTime()) {
+      // The refresh in flight will store the provider's new tokens; replacing them under it
+      // would lose either those or these.
+      throw new ConflictError(
+        'A refresh of this secret is in progress; send the credentials again in a moment.',
+      );
+    }
     // Credentials are checked against the auth-client they will belong to, whichever side changed.
     const clientType = credentialsChange
       ? (
@@ -119,6 +131,9 @@ export async function patchSecret(
             ? null
             : current.error,
       authClientId: client?.id ?? current.authClientId,
+      authType: client?.type ?? current.authType,
+      // New credentials start a new refresh history.
+      ...(credentialsChange ? { refreshError: null, refreshFailures: 0, nextAttemptAt: null } : {}),
       expiresAt: clientType ? expiresAt(clientType, credentials, at) : current.expiresAt,
       version: current.version + 1,
       updatedAt: at.toISOString(),

@@ -43,6 +43,20 @@ export function secretResource(secret: SecretRecord, credentials: Record<string,
       },
     },
     links: { self: paths.secret(secret.workspaceId, secret.id) },
+    // Refresh bookkeeping, kept out of the document's attributes.
+    meta: {
+      expires_at: secret.expiresAt,
+      refreshed_at: secret.refreshedAt,
+      last_refresh_error: secret.refreshError
+        ? {
+            code: secret.refreshError.code,
+            detail: secret.refreshError.description,
+            at: secret.refreshError.at,
+            transient: secret.refreshError.transient,
+          }
+        : null,
+      ...(secret.nextAttemptAt ? { next_attempt_at: secret.nextAttemptAt } : {}),
+    },
   };
 }
 

@@ -4,6 +4,7 @@ import {
   apiKeySchema,
   authClientSchema,
   membershipSchema,
+  tenantGrantSchema,
   tenantSchema,
   userSchema,
   workspaceSchema,
@@ -11,6 +12,7 @@ import {
   type AuthClient,
   type Membership,
   type Tenant,
+  type TenantGrant,
   type User,
   type Workspace,
 } from '../model';
@@ -93,25 +95,43 @@ export class DirectoryStore {
   }
 
   /**
-   * What every workspace request needs about its caller, in one round trip: the API key record
-   * the presented key claims, and the caller's membership of the workspace.
+   * What every request needs about its caller, in one round trip: the API key record the
+   * presented key claims, and the caller's membership of the workspace (or grant on the tenant)
+   * the request is about.
    */
-  async getKeyAndMembership(
+  async getKeyAndAccess(
     userId: string,
     keyId: string,
-    workspaceId: string | undefined,
-  ): Promise<{ apiKey?: ApiKeyRecord; membership?: Membership }> {
+    scope: { workspaceId?: string; tenantId?: string },
+  ): Promise<{ apiKey?: ApiKeyRecord; membership?: Membership; tenantGrant?: TenantGrant }> {
     const apiKeyKey = keys.apiKey(userId, keyId);
-    const membershipKey = workspaceId === undefined ? undefined : keys.membership(workspaceId, userId);
-    const found = await this.table.batchGet(membershipKey ? [apiKeyKey, membershipKey] : [apiKeyKey], {
-      consistent: true,
-    });
+    const membershipKey =
+      scope.workspaceId === undefined ? undefined : keys.membership(scope.workspaceId, userId);
+    const grantKey = scope.tenantId === undefined ? undefined : keys.tenantGrant(scope.tenantId, userId);
+    const wanted = [apiKeyKey, membershipKey, grantKey].filter((key) => key !== undefined);
+    const found = await this.table.batchGet(wanted, { consistent: true });
     const apiKeyItem = found.get(keyString(apiKeyKey));
     const membershipItem = membershipKey && found.get(keyString(membershipKey));
+    const grantItem = grantKey && found.get(keyString(grantKey));
     return {
       apiKey: apiKeyItem ? apiKeySchema.parse(apiKeyItem) : undefined,
       membership: membershipItem ? membershipSchema.parse(membershipItem) : undefined,
+      tenantGrant: grantItem ? tenantGrantSchema.parse(grantItem) : undefined,
     };
+  }
+
+  /** Grants (or replaces) a user's permissions over a tenant's auth-clients. */
+  async putTenantGrant(grant: TenantGrant): Promise<void> {
+    await this.table.client.send(
+      new PutCommand({
+        TableName: this.table.name,
+        Item: { ...keys.tenantGrant(grant.tenantId, grant.userId), entity: 'tenant-grant', ...grant },
+      }),
+    );
+  }
+
+  getTenantGrant(tenantId: string, userId: string): Promise<TenantGrant | undefined> {
+    return this.table.get(keys.tenantGrant(tenantId, userId), tenantGrantSchema);
   }
 
   /** The workspaces a user belongs to (bounded by the number of memberships a user has). */
@@ -134,5 +154,27 @@ export class DirectoryStore {
 
   getAuthClient(tenantId: string, authClientId: string): Promise<AuthClient | undefined> {
     return this.table.get(keys.authClient(tenantId, authClientId), authClientSchema);
+  }
+
+  /** Replaces an auth-client if it still has `expectedVersion`; throws `ConditionFailedError` otherwise. */
+  async replaceAuthClient(client: AuthClient, expectedVersion: number): Promise<void> {
+    await this.table.putIf(
+      { ...keys.authClient(client.tenantId, client.id), entity: 'auth-client', ...client },
+      'attribute_exists(pk) AND version = :expected',
+      { ':expected': expectedVersion },
+    );
+  }
+
+  async deleteAuthClient(tenantId: string, authClientId: string): Promise<void> {
+    await this.table.deleteIf(keys.authClient(tenantId, authClientId), 'attribute_exists(pk)');
+  }
+
+  /** A tenant's auth-clients in creation order (a tenant has few; they are read whole). */
+  async listAuthClients(tenantId: string): Promise<AuthClient[]> {
+    const items = await this.table.queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}`, ':prefix': 'AUTHCLIENT#' },
+    });
+    return items.map((item) => authClientSchema.parse(item));
   }
 }

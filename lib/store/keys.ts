@@ -20,6 +20,12 @@ export const INDEX = {
     pk: 'byUserAndAuthClientPk',
     sk: 'byUserAndAuthClientSk',
   },
+  /**
+   * oauth2 secrets in `ready` state by expiry, for the scheduled refresh. Written across a few
+   * shards so that no single partition takes every write; INCLUDE projection of nextAttemptAt
+   * lets the scheduler skip secrets in backoff without reading them.
+   */
+  secretsDueForRefresh: { name: 'secretsDueForRefresh', pk: 'dueShard', sk: 'dueAt' },
   /** The workspaces a user belongs to (ALL projection: memberships are small). */
   membershipsByUser: { name: 'membershipsByUser', pk: 'memberOfPk', sk: 'memberOfSk' },
 } as const;
@@ -37,6 +43,10 @@ export const keys = {
     pk: `WS#${workspaceId}`,
     sk: `MEMBER#${userId}`,
   }),
+  tenantGrant: (tenantId: string, userId: string): Key => ({
+    pk: `TENANT#${tenantId}`,
+    sk: `ADMIN#${userId}`,
+  }),
   authClient: (tenantId: string, authClientId: string): Key => ({
     pk: `TENANT#${tenantId}`,
     sk: `AUTHCLIENT#${authClientId}`,
@@ -47,15 +57,35 @@ export const keys = {
   }),
 };
 
-/** The index attributes a secret carries, so that each list filter is one Query. */
+export const DUE_SHARDS = 4;
+
+/** The shard of the due index a secret goes to: stable, from its id. */
+export function dueShard(secretId: string): string {
+  let hash = 0;
+  for (const char of secretId) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return `DUE#${hash % DUE_SHARDS}`;
+}
+
+/**
+ * The index attributes a secret carries: one per list filter, and the due index entry while it
+ * is an oauth2 secret in `ready` state with a known expiry.
+ */
 export function secretIndexAttributes(secret: {
   id: string;
   workspaceId: string;
   userId: string;
   authClientId: string;
+  authType: string;
+  state: string;
+  expiresAt: string | null;
 }): Record<string, string> {
   const { id, workspaceId, userId, authClientId } = secret;
+  const due: Record<string, string> =
+    secret.authType === 'oauth2' && secret.state === 'ready' && secret.expiresAt !== null
+      ? { [INDEX.secretsDueForRefresh.pk]: dueShard(id), [INDEX.secretsDueForRefresh.sk]: secret.expiresAt }
+      : {};
   return {
+    ...due,
     [INDEX.secretsByWorkspace.pk]: `WS#${workspaceId}`,
     [INDEX.secretsByWorkspace.sk]: id,
     [INDEX.secretsByUser.pk]: `WS#${workspaceId}#USER#${userId}`,

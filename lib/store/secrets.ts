@@ -1,6 +1,6 @@
 import { secretSchema, type SecretRecord } from '../model';
-import { keys, secretIndexAttributes, secretListQuery, type Key, type SecretListFilter } from './keys';
-import { keyString, type Table } from './table';
+import { INDEX, keys, secretIndexAttributes, secretListQuery, type Key, type SecretListFilter } from './keys';
+import { ConditionFailedError, keyString, type Table } from './table';
 
 export interface SecretPage {
   readonly secrets: SecretRecord[];
@@ -27,6 +27,82 @@ export class SecretStore {
     await this.table.putIf(toItem(secret), 'attribute_exists(pk) AND version = :expected', {
       ':expected': expectedVersion,
     });
+  }
+
+  /**
+   * Takes the refresh lease of a secret unless another live one holds it. Returns the secret
+   * as it is under the lease, or undefined when someone else holds it (or the secret is gone).
+   */
+  async acquireLease(
+    workspaceId: string,
+    secretId: string,
+    owner: string,
+    now: number,
+    durationMs: number,
+  ): Promise<SecretRecord | undefined> {
+    try {
+      const item = await this.table.setIf(
+        keys.secret(workspaceId, secretId),
+        { leaseOwner: owner, leaseUntil: now + durationMs },
+        'attribute_exists(pk) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+        { ':now': now },
+      );
+      return secretSchema.parse(item);
+    } catch (error) {
+      if (error instanceof ConditionFailedError) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Writes the result of a refresh and gives the lease back. The change is applied to the
+   * secret as it is now (a concurrent rename survives), and only while the lease is still ours.
+   * Returns undefined when the lease was lost (the secret was deleted or its credentials replaced).
+   */
+  async saveUnderLease(
+    workspaceId: string,
+    secretId: string,
+    owner: string,
+    apply: (current: SecretRecord) => SecretRecord,
+  ): Promise<SecretRecord | undefined> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await this.get(workspaceId, secretId);
+      if (!current || current.leaseOwner !== owner) return undefined;
+      const { leaseOwner: _owner, leaseUntil: _until, ...rest } = apply(current);
+      const next: SecretRecord = { ...rest, version: current.version + 1 };
+      try {
+        await this.table.putIf(toItem(next), 'version = :expected AND leaseOwner = :owner', {
+          ':expected': current.version,
+          ':owner': owner,
+        });
+        return next;
+      } catch (error) {
+        if (!(error instanceof ConditionFailedError)) throw error;
+      }
+    }
+    return undefined;
+  }
+
+  /** The secrets of an auth-client, across workspaces (up to `max`). */
+  async listKeysByAuthClient(
+    authClientId: string,
+    max: number,
+  ): Promise<Array<{ workspaceId: string; secretId: string }>> {
+    const index = INDEX.secretsByAuthClient;
+    const items = await this.table.queryAll(
+      {
+        IndexName: index.name,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': index.pk },
+        ExpressionAttributeValues: { ':pk': `AUTHCLIENT#${authClientId}` },
+        ...(Number.isFinite(max) ? { Limit: max } : {}),
+      },
+      max,
+    );
+    return items.map((item) => ({
+      workspaceId: String(item.pk).replace(/^WS#/, ''),
+      secretId: String(item.sk).replace(/^SECRET#/, ''),
+    }));
   }
 
   /** Deletes a secret if it exists; throws `ConditionFailedError` if it does not. */

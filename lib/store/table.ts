@@ -5,6 +5,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  UpdateCommand,
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -103,6 +104,38 @@ export class Table {
         ...(values ? { ExpressionAttributeValues: values } : {}),
       }),
     );
+  }
+
+  /**
+   * Sets attributes on an existing item if the condition holds, returning the item as it is
+   * afterwards; otherwise throws `ConditionFailedError`.
+   */
+  async setIf(
+    key: Key,
+    attributes: Record<string, unknown>,
+    condition: string,
+    values: Record<string, unknown>,
+  ): Promise<Item> {
+    const names = Object.keys(attributes);
+    const command = new UpdateCommand({
+      TableName: this.name,
+      Key: key,
+      UpdateExpression: `SET ${names.map((_, index) => `#a${index} = :a${index}`).join(', ')}`,
+      ConditionExpression: condition,
+      ExpressionAttributeNames: Object.fromEntries(names.map((name, index) => [`#a${index}`, name])),
+      ExpressionAttributeValues: {
+        ...values,
+        ...Object.fromEntries(names.map((name, index) => [`:a${index}`, attributes[name]])),
+      },
+      ReturnValues: 'ALL_NEW',
+    });
+    try {
+      const result = await this.client.send(command);
+      return result.Attributes ?? {};
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new ConditionFailedError({ cause: error });
+      throw error;
+    }
   }
 
   private async conditional(command: PutCommand | DeleteCommand): Promise<void> {

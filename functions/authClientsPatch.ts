@@ -1,0 +1,16 @@
+import { readAuthClientDocument } from '../lib/authClients/input';
+import { patchAuthClient } from '../lib/authClients/useCases';
+import { tenantEndpoint } from '../lib/http/endpoint';
+import { ok } from '../lib/http/results';
+import { services } from '../lib/services';
+
+export const handler = tenantEndpoint(
+  services,
+  'tenants.auth_client.edit',
+  { acceptsBody: true },
+  async (request) => {
+    const { tenantId = '', authClientId = '' } = request.path;
+    const fields = readAuthClientDocument(request.body, { id: authClientId });
+    return ok({ data: await patchAuthClient(services(), tenantId, authClientId, fields), meta: {} });
+  },
+);

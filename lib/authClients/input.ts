@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import { BadRequestError, ConflictError, ForbiddenError, ValidationError } from '../errors';
+import { AUTH_CLIENT_TYPES, AUTH_METHODS, type AuthClientType, type AuthMethod } from '../model';
+
+/**
+ * Reading auth-client documents. `auth_type` is the client's kind (JSON:API reserves `type` for
+ * the resource type); `type` inside attributes is accepted as an alias, as the issue spells it.
+ */
+export interface AuthClientFields {
+  readonly name?: string;
+  readonly type?: AuthClientType;
+  readonly tokenUrl?: string;
+  readonly clientId?: string;
+  readonly clientSecret?: string;
+  readonly authMethod?: AuthMethod;
+  readonly scopes?: string[];
+  readonly defaultExpiresIn?: number | null;
+}
+
+const READ_ONLY_ATTRIBUTES = ['created_at', 'updated_at'];
+
+const attributesSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    auth_type: z.enum(AUTH_CLIENT_TYPES),
+    type: z.enum(AUTH_CLIENT_TYPES),
+    token_url: z.string().min(1).max(2000),
+    client_id: z.string().min(1).max(500),
+    client_secret: z.string().min(1).max(2000),
+    auth_method: z.enum(AUTH_METHODS),
+    scopes: z.union([
+      z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be an RFC 6749 scope token')).max(100),
+      z
+        .string()
+        .max(2000)
+        .transform((value) => value.split(' ').filter(Boolean)),
+    ]),
+    default_expires_in: z.number().int().min(1).max(315_360_000).nullable(),
+  })
+  .partial()
+  .strict();
+
+export function readAuthClientDocument(body: unknown, mode: 'create' | { id: string }): AuthClientFields {
+  if (typeof body !== 'object' || body === null || !('data' in body)) {
+    throw new BadRequestError('The body must be a JSON:API document with a data member.', {
+      source: { pointer: '/data' },
+    });
+  }
+  const resource = z
+    .object({
+      type: z.string(),
+      id: z.string().optional(),
+      attributes: z.record(z.string(), z.unknown()).optional(),
+    })
+    .safeParse(body.data);
+  if (!resource.success) {
+    throw new ValidationError('data must be a resource object with a type.', {
+      source: { pointer: '/data' },
+    });
+  }
+  if (resource.data.type !== 'auth-client') {
+    throw new ConflictError('data.type must be auth-client.', { source: { pointer: '/data/type' } });
+  }
+  if (mode === 'create' && resource.data.id !== undefined) {
+    throw new ForbiddenError('Auth-client ids are chosen by the server; leave out data.id.', {
+      source: { pointer: '/data/id' },
+    });
+  }
+  if (mode !== 'create' && resource.data.id !== undefined && resource.data.id !== mode.id) {
+    throw new ConflictError('data.id does not match the auth-client in the URL.', {
+      source: { pointer: '/data/id' },
+    });
+  }
+  const writable = Object.fromEntries(
+    Object.entries(resource.data.attributes ?? {}).filter(([name]) => !READ_ONLY_ATTRIBUTES.includes(name)),
+  );
+  const parsed = attributesSchema.safeParse(writable);
+  if (!parsed.success) {
+    const [issue] = parsed.error.issues;
+    const path = issue?.path.map(String) ?? [];
+    const field = issue?.code === 'unrecognized_keys' ? (issue.keys[0] ?? '') : (path[0] ?? '');
+    throw new ValidationError(
+      issue?.code === 'unrecognized_keys'
+        ? `${issue.keys.join(', ')} is not an auth-client attribute.`
+        : `${path.join('.')}: ${issue?.message ?? 'invalid'}`,
+      { source: { pointer: `/data/attributes/${field}` } },
+    );
+  }
+  const attributes = parsed.data;
+  if (attributes.auth_type && attributes.type && attributes.auth_type !== attributes.type) {
+    throw new ValidationError('auth_type and type disagree.', {
+      source: { pointer: '/data/attributes/auth_type' },
+    });
+  }
+  return {
+    name: attributes.name,
+    type: attributes.auth_type ?? attributes.type,
+    tokenUrl: attributes.token_url,
+    clientId: attributes.client_id,
+    clientSecret: attributes.client_secret,
+    authMethod: attributes.auth_method,
+    scopes: attributes.scopes,
+    defaultExpiresIn: attributes.default_expires_in,
+  };
+}

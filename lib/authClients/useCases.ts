@@ -1,0 +1,214 @@
+import { ConcurrentModificationError, ConflictError, NotFoundError, ValidationError } from '../errors';
+import type { Caller } from '../auth/authenticate';
+import { authClientResource } from '../directory/views';
+import { isId, newId } from '../ids';
+import type { AuthClient, TenantGrant } from '../model';
+import { tokenUrlProblem } from '../refresh/addressPolicy';
+import { clientSecretBinding } from '../refresh/refreshSecret';
+import type { Services } from '../services';
+import { ConditionFailedError } from '../store/table';
+import type { AuthClientFields } from './input';
+
+type Deps = Pick<Services, 'directory' | 'secrets' | 'envelope' | 'config'>;
+
+const MAX_ATTEMPTS = 3;
+
+/**
+ * Who may read a tenant's auth-clients: holders of tenants.auth_client.get, and the members of
+ * any of the tenant's workspaces (their secrets link to its auth-clients). Others get 404.
+ */
+async function requireReadAccess(
+  deps: Deps,
+  caller: Caller,
+  tenantId: string,
+  grant: TenantGrant | undefined,
+) {
+  if (grant?.permissions.includes('tenants.auth_client.get')) return;
+  const memberships = await deps.directory.listMemberships(caller.userId);
+  if (!memberships.some((membership) => membership.tenantId === tenantId)) {
+    throw new NotFoundError('No such tenant, or no access to its auth-clients.');
+  }
+}
+
+export async function listAuthClients(
+  deps: Deps,
+  caller: Caller,
+  tenantId: string,
+  grant: TenantGrant | undefined,
+  page: { offset: number; limit: number },
+) {
+  if (!isId(tenantId)) throw new NotFoundError('No such tenant, or no access to its auth-clients.');
+  await requireReadAccess(deps, caller, tenantId, grant);
+  const clients = await deps.directory.listAuthClients(tenantId);
+  return {
+    resources: clients.slice(page.offset, page.offset + page.limit).map(authClientResource),
+    total: clients.length,
+  };
+}
+
+export async function getAuthClient(
+  deps: Deps,
+  caller: Caller,
+  tenantId: string,
+  authClientId: string,
+  grant: TenantGrant | undefined,
+) {
+  const notFound = new NotFoundError('No such auth-client.');
+  if (!isId(tenantId) || !isId(authClientId)) throw notFound;
+  await requireReadAccess(deps, caller, tenantId, grant);
+  const client = await deps.directory.getAuthClient(tenantId, authClientId);
+  if (!client) throw notFound;
+  return authClientResource(client);
+}
+
+/** Creates an auth-client; the client secret is sealed before the one conditional write. */
+export async function createAuthClient(
+  deps: Deps,
+  tenantId: string,
+  fields: AuthClientFields,
+  now = new Date(),
+) {
+  if (!(await deps.directory.getTenant(tenantId))) throw new NotFoundError(`No tenant ${tenantId}.`);
+  if (!fields.name) throw required('name');
+  if (!fields.type) throw required('auth_type');
+  const timestamp = now.toISOString();
+  const draft: AuthClient = {
+    id: newId(now.getTime()),
+    tenantId,
+    name: fields.name,
+    type: fields.type,
+    tokenUrl: fields.tokenUrl ?? null,
+    clientId: fields.clientId ?? null,
+    sealedClientSecret: null,
+    authMethod: fields.authMethod ?? 'client_secret_basic',
+    scopes: fields.scopes ?? [],
+    defaultExpiresIn: fields.defaultExpiresIn ?? null,
+    version: 1,
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  };
+  const client = await withSecret(deps, checkShape(deps, draft, fields), fields.clientSecret);
+  await deps.directory.putAuthClient(client);
+  return authClientResource(client);
+}
+
+/** Applies a partial update, conditional on the version read (re-applied if it loses a race). */
+export async function patchAuthClient(
+  deps: Deps,
+  tenantId: string,
+  authClientId: string,
+  fields: AuthClientFields,
+  now = new Date(),
+) {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const current = isId(authClientId)
+      ? await deps.directory.getAuthClient(tenantId, authClientId)
+      : undefined;
+    if (!current) throw new NotFoundError('No such auth-client.');
+    if (fields.type !== undefined && fields.type !== current.type) {
+      throw new ValidationError(
+        'auth_type cannot change: the secrets of this auth-client hold credentials of its type.',
+        { source: { pointer: '/data/attributes/auth_type' } },
+      );
+    }
+    const draft: AuthClient = {
+      ...current,
+      name: fields.name ?? current.name,
+      tokenUrl: fields.tokenUrl ?? current.tokenUrl,
+      clientId: fields.clientId ?? current.clientId,
+      authMethod: fields.authMethod ?? current.authMethod,
+      scopes: fields.scopes ?? current.scopes,
+      defaultExpiresIn:
+        fields.defaultExpiresIn !== undefined ? fields.defaultExpiresIn : current.defaultExpiresIn,
+      version: current.version + 1,
+      updatedAt: now.toISOString(),
+    };
+    const next = await withSecret(deps, checkShape(deps, draft, fields), fields.clientSecret);
+    try {
+      await deps.directory.replaceAuthClient(next, current.version);
+      return authClientResource(next);
+    } catch (error) {
+      if (!(error instanceof ConditionFailedError)) throw error;
+    }
+  }
+  throw new ConcurrentModificationError(
+    'The auth-client kept changing while this update was applied; try again.',
+  );
+}
+
+/**
+ * Deletes an auth-client. While secrets still point at it the answer is 409, unless `cascade`
+ * asks to delete those secrets first (then the client, so a failure half-way leaves the client
+ * and can simply be retried).
+ */
+export async function deleteAuthClient(deps: Deps, tenantId: string, authClientId: string, cascade: boolean) {
+  const client = isId(authClientId) ? await deps.directory.getAuthClient(tenantId, authClientId) : undefined;
+  if (!client) throw new NotFoundError('No such auth-client.');
+  const secretKeys = await deps.secrets.listKeysByAuthClient(authClientId, cascade ? Infinity : 1);
+  if (secretKeys.length > 0 && !cascade) {
+    throw new ConflictError(
+      'Auth-secrets still use this auth-client; delete them first, or send ?cascade=true to delete them with it.',
+    );
+  }
+  for (const key of secretKeys) {
+    try {
+      await deps.secrets.delete(key.workspaceId, key.secretId);
+    } catch (error) {
+      if (!(error instanceof ConditionFailedError)) throw error;
+    }
+  }
+  try {
+    await deps.directory.deleteAuthClient(tenantId, authClientId);
+  } catch (error) {
+    if (error instanceof ConditionFailedError) throw new NotFoundError('No such auth-client.');
+    throw error;
+  }
+}
+
+function checkShape(deps: Deps, client: AuthClient, fields: AuthClientFields): AuthClient {
+  if (client.type === 'other') {
+    const oauthOnly = (['tokenUrl', 'clientId', 'clientSecret', 'scopes', 'defaultExpiresIn'] as const).find(
+      (name) => fields[name] !== undefined && fields[name] !== null,
+    );
+    if (oauthOnly) {
+      throw new ValidationError('Only oauth2 auth-clients have token endpoint settings.', {
+        source: { pointer: `/data/attributes/${POINTER_NAMES[oauthOnly]}` },
+      });
+    }
+    return client;
+  }
+  if (!client.tokenUrl) throw required('token_url');
+  if (!client.clientId) throw required('client_id');
+  if (!client.sealedClientSecret && !fields.clientSecret) throw required('client_secret');
+  const problem = tokenUrlProblem(client.tokenUrl, deps.config.tokenUrlHttpHosts);
+  if (problem) {
+    throw new ValidationError(`token_url ${problem}.`, { source: { pointer: '/data/attributes/token_url' } });
+  }
+  return client;
+}
+
+async function withSecret(
+  deps: Deps,
+  client: AuthClient,
+  clientSecret: string | undefined,
+): Promise<AuthClient> {
+  if (clientSecret === undefined || client.type !== 'oauth2') return client;
+  return {
+    ...client,
+    sealedClientSecret: await deps.envelope.seal(clientSecret, clientSecretBinding(client)),
+  };
+}
+
+const POINTER_NAMES = {
+  tokenUrl: 'token_url',
+  clientId: 'client_id',
+  clientSecret: 'client_secret',
+  scopes: 'scopes',
+  defaultExpiresIn: 'default_expires_in',
+} as const;
+
+function required(attribute: string): ValidationError {
+  return new ValidationError(`${attribute} is required.`, {
+    source: { pointer: `/data/attributes/${attribute}` },
+  });
+}

@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import { NotFoundError, UnprocessableError } from '../errors';
+import type { AuthClient, RefreshError, SecretRecord } from '../model';
+import type { Services } from '../services';
+import { logError } from '../http/log';
+import { openCredentials, secretBinding } from '../secrets/view';
+import { tokenUrlProblem } from './addressPolicy';
+import { refreshAtTokenEndpoint, type RefreshOutcome } from './tokenEndpoint';
+
+type Deps = Pick<Services, 'directory' | 'secrets' | 'envelope' | 'config'>;
+
+export type RefreshResult =
+  /** This call talked to the provider; `outcome` says how it went, `secret` is what was stored. */
+  | { readonly kind: 'ran'; readonly outcome: RefreshOutcome; readonly secret: SecretRecord }
+  /** Another refresh held the lease; this call waited for it and returns what it stored. */
+  | { readonly kind: 'waited'; readonly secret: SecretRecord };
+
+const POLL_INTERVAL_MS = 100;
+const BACKOFF_BASE_MS = 60_000;
+const BACKOFF_MAX_MS = 3_600_000;
+
+/** The encryption binding of an auth-client's client secret. */
+export function clientSecretBinding(client: Pick<AuthClient, 'tenantId' | 'id'>) {
+  return {
+    context: { purpose: 'auth-client', tenant: client.tenantId },
+    recordId: `auth-client/${client.id}`,
+  };
+}
+
+/**
+ * Refreshes one oauth2 secret, at most once at a time (the API and the scheduler both come here).
+ *
+ * Main course: take the secret's lease (a conditional write that only one caller wins); run the
+ * refresh_token grant; store the outcome and give the lease back in one conditional write.
+ * Callers that find the lease taken wait for it to be given back and return what was stored,
+ * so simultaneous refreshes spend the refresh token once. The lease outlives the token request's
+ * timeout, so no second refresh can start while the first may still save its result.
+ */
+export async function refreshSecret(
+  deps: Deps,
+  workspaceId: string,
+  secretId: string,
+  now: () => number = Date.now,
+): Promise<RefreshResult> {
+  const existing = await deps.secrets.get(workspaceId, secretId);
+  if (!existing) throw new NotFoundError('No such auth-secret in this workspace.');
+  if (existing.authType !== 'oauth2') {
+    throw new UnprocessableError(
+      'refresh_not_supported',
+      'Refresh not supported',
+      'This secret belongs to an auth-client of type other, which has no token endpoint to refresh at.',
+    );
+  }
+  const leaseMs = deps.config.refreshTimeoutMs + 7000;
+  const owner = randomUUID();
+  const leased = await deps.secrets.acquireLease(workspaceId, secretId, owner, now(), leaseMs);
+  if (!leased)
+    return { kind: 'waited', secret: await waitForLease(deps, workspaceId, secretId, now, leaseMs) };
+
+  const outcome = await talkToProvider(deps, leased);
+  const at = new Date(now());
+  const sealedSuccess = outcome.kind === 'success' ? await sealSuccess(deps, leased, outcome) : undefined;
+  const saved = await deps.secrets.saveUnderLease(workspaceId, secretId, owner, (current) => {
+    const base = { ...current, updatedAt: at.toISOString() };
+    if (sealedSuccess) {
+      return {
+        ...base,
+        ...sealedSuccess.fields(at),
+        state: 'ready',
+        error: null,
+        refreshedAt: at.toISOString(),
+        refreshError: null,
+        refreshFailures: 0,
+        nextAttemptAt: null,
+      };
+    }
+    if (outcome.kind === 'permanent') {
+      const refreshError: RefreshError = {
+        code: outcome.error,
+        description: outcome.description,
+        at: at.toISOString(),
+        transient: false,
+      };
+      return {
+        ...base,
+        state: 'error',
+        error: outcome.description ? `${outcome.error}: ${outcome.description}` : outcome.error,
+        refreshError,
+        nextAttemptAt: null,
+      };
+    }
+    const failures = current.refreshFailures + 1;
+    return {
+      ...base,
+      refreshError: {
+        code: outcome.kind === 'transient' ? outcome.reason : 'unknown',
+        description: outcome.kind === 'transient' ? outcome.description : '',
+        at: at.toISOString(),
+        transient: true,
+      },
+      refreshFailures: failures,
+      nextAttemptAt: new Date(at.getTime() + backoffMs(failures)).toISOString(),
+    };
+  });
+  if (!saved) {
+    // The secret was deleted or given new credentials while the provider answered.
+    if (outcome.kind === 'success') logError('refresh result discarded: lease lost', undefined, { secretId });
+    const latest = await deps.secrets.get(workspaceId, secretId);
+    if (!latest) throw new NotFoundError('No such auth-secret in this workspace.');
+    return { kind: 'waited', secret: latest };
+  }
+  return { kind: 'ran', outcome, secret: saved };
+}
+
+async function talkToProvider(deps: Deps, secret: SecretRecord): Promise<RefreshOutcome> {
+  const client = await deps.directory.getAuthClient(secret.tenantId, secret.authClientId);
+  if (
+    !client ||
+    client.type !== 'oauth2' ||
+    !client.tokenUrl ||
+    !client.clientId ||
+    !client.sealedClientSecret
+  ) {
+    return {
+      kind: 'permanent',
+      error: 'invalid_client',
+      description: 'the auth-client is missing or incomplete',
+    };
+  }
+  const problem = tokenUrlProblem(client.tokenUrl, deps.config.tokenUrlHttpHosts);
+  if (problem)
+    return { kind: 'permanent', error: 'invalid_token_url', description: `the token URL ${problem}` };
+  const clientSecret = await deps.envelope.open(client.sealedClientSecret, clientSecretBinding(client));
+  const credentials = await openCredentials(deps.envelope, secret);
+  if (typeof clientSecret !== 'string' || typeof credentials.refresh_token !== 'string') {
+    return { kind: 'permanent', error: 'invalid_grant', description: 'the secret holds no refresh token' };
+  }
+  const outcome = await refreshAtTokenEndpoint(
+    {
+      tokenUrl: client.tokenUrl,
+      clientId: client.clientId,
+      clientSecret,
+      authMethod: client.authMethod,
+      scopes: client.scopes,
+    },
+    credentials.refresh_token,
+    { timeoutMs: deps.config.refreshTimeoutMs, allowHttp: new URL(client.tokenUrl).protocol === 'http:' },
+  );
+  if (outcome.kind !== 'success') return outcome;
+  // Keep what the provider did not send: the old refresh token, and a lifetime from the client.
+  return {
+    ...outcome,
+    refreshToken: outcome.refreshToken ?? credentials.refresh_token,
+    expiresIn: outcome.expiresIn ?? client.defaultExpiresIn ?? deps.config.defaultTokenLifetimeSeconds,
+  };
+}
+
+async function sealSuccess(
+  deps: Deps,
+  secret: SecretRecord,
+  outcome: Extract<RefreshOutcome, { kind: 'success' }>,
+) {
+  const expiresIn = outcome.expiresIn ?? deps.config.defaultTokenLifetimeSeconds;
+  const credentials = {
+    access_token: outcome.accessToken,
+    refresh_token: outcome.refreshToken,
+    expires_in: expiresIn,
+  };
+  const sealedCredentials = await deps.envelope.seal(credentials, secretBinding(secret));
+  return {
+    credentials,
+    fields: (at: Date) => ({
+      sealedCredentials,
+      expiresAt: new Date(at.getTime() + expiresIn * 1000).toISOString(),
+    }),
+  };
+}
+
+async function waitForLease(
+  deps: Deps,
+  workspaceId: string,
+  secretId: string,
+  now: () => number,
+  leaseMs: number,
+): Promise<SecretRecord> {
+  const deadline = now() + leaseMs + 1000;
+  for (;;) {
+    const secret = await deps.secrets.get(workspaceId, secretId);
+    if (!secret) throw new NotFoundError('No such auth-secret in this workspace.');
+    if (secret.leaseUntil === undefined || secret.leaseUntil < now() || now() > deadline) return secret;
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+  }
+}
+
+/** Exponential backoff with jitter: 1, 2, 4 … 60 minutes, each somewhere in its upper half. */
+export function backoffMs(failures: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, failures - 1));
+  return Math.round(ceiling * (0.5 + random() * 0.5));
+}

@@ -1,0 +1,85 @@
+import { logError, logInfo } from '../http/log';
+import { DUE_SHARDS, INDEX } from '../store/keys';
+import type { Services } from '../services';
+import { refreshSecret } from './refreshSecret';
+
+type Deps = Pick<Services, 'directory' | 'secrets' | 'envelope' | 'config' | 'table'>;
+
+export interface RefreshRunSummary {
+  refreshed: number;
+  failed: number;
+  skipped: number;
+}
+
+interface Candidate {
+  readonly workspaceId: string;
+  readonly secretId: string;
+  readonly dueAt: string;
+}
+
+/**
+ * The scheduled refresh. Main course: read every shard of the due index up to now + window
+ * (oauth2 secrets in `ready` state only: a permanent failure takes a secret out of the index);
+ * leave out those still in backoff after a transient failure; refresh the rest, soonest expiry
+ * first, `refreshConcurrency` at a time, starting none after `stopStartingAt`. What is not
+ * reached is picked up by the next run. Logs one summary line.
+ */
+export async function refreshDueSecrets(
+  deps: Deps,
+  options: { stopStartingAt: number; now?: () => number },
+): Promise<RefreshRunSummary> {
+  const now = options.now ?? Date.now;
+  const startedAt = now();
+  const horizon = new Date(startedAt + deps.config.refreshWindowSeconds * 1000).toISOString();
+  const summary: RefreshRunSummary = { refreshed: 0, failed: 0, skipped: 0 };
+  const index = INDEX.secretsDueForRefresh;
+  const shards = await Promise.all(
+    Array.from({ length: DUE_SHARDS }, (_, shard) =>
+      deps.table.queryAll({
+        IndexName: index.name,
+        KeyConditionExpression: '#pk = :pk AND #sk <= :horizon',
+        ExpressionAttributeNames: { '#pk': index.pk, '#sk': index.sk },
+        ExpressionAttributeValues: { ':pk': `DUE#${shard}`, ':horizon': horizon },
+      }),
+    ),
+  );
+  const nowIso = new Date(startedAt).toISOString();
+  const candidates: Candidate[] = [];
+  for (const item of shards.flat()) {
+    const nextAttemptAt = typeof item.nextAttemptAt === 'string' ? item.nextAttemptAt : undefined;
+    if (nextAttemptAt !== undefined && nextAttemptAt > nowIso) {
+      summary.skipped++;
+      continue;
+    }
+    candidates.push({
+      workspaceId: String(item.pk).replace(/^WS#/, ''),
+      secretId: String(item.sk).replace(/^SECRET#/, ''),
+      dueAt: String(item[index.sk]),
+    });
+  }
+  candidates.sort((a, b) => (a.dueAt < b.dueAt ? -1 : a.dueAt > b.dueAt ? 1 : 0));
+
+  let next = 0;
+  const worker = async () => {
+    while (next < candidates.length) {
+      const candidate = candidates[next++];
+      if (!candidate) break;
+      if (now() >= options.stopStartingAt) {
+        summary.skipped++;
+        continue;
+      }
+      try {
+        const result = await refreshSecret(deps, candidate.workspaceId, candidate.secretId, now);
+        if (result.kind === 'waited') summary.skipped++;
+        else if (result.outcome.kind === 'success') summary.refreshed++;
+        else summary.failed++;
+      } catch (error) {
+        summary.failed++;
+        logError('scheduled refresh failed', error, { secretId: candidate.secretId });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, deps.config.refreshConcurrency) }, worker));
+  logInfo('scheduled refresh', { ...summary, durationMs: now() - startedAt });
+  return summary;
+}
