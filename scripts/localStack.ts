@@ -66,6 +66,8 @@ export function localEnvironment(options: { dynamoEndpoint: string; keyFile: str
     LOCAL_KEY_FILE: options.keyFile,
     // Local OAuth servers (and the tests' one) speak plain http on loopback.
     TOKEN_URL_HTTP_HOSTS: '127.0.0.1,localhost,::1',
+    // Local mode runs on the machine's Node (20 here); Lambda runs nodejs22.x.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     AWS_ENDPOINT_URL_DYNAMODB: options.dynamoEndpoint,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,

@@ -24,6 +24,7 @@ async function main(): Promise<void> {
       ...process.env,
       ...localEnvironment({ dynamoEndpoint: endpoint, keyFile: LOCAL_KEY_FILE }),
       PORT: process.env.PORT ?? '3000',
+      ESBUILD_WORK_FOLDER: `.esbuild-${process.pid}`,
     },
   });
 

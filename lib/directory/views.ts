@@ -39,6 +39,7 @@ export function authClientResource(client: AuthClient) {
             client_id: client.clientId,
             auth_method: client.authMethod,
             scopes: client.scopes,
+            default_expires_in: client.defaultExpiresIn,
           }
         : {}),
       created_at: client.createdAt,
