@@ -1,0 +1,552 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import tableDefinition from '../lib/store/table-definition.json';
+
+/**
+ * `serverless package` needs no AWS account: these tests run it as a user would and check the
+ * CloudFormation template it writes, and the function bundles beside it.
+ */
+
+jest.setTimeout(120_000);
+
+const ROOT = resolve(__dirname, '..');
+const EXISTING_KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/abc';
+const MAX_BUNDLE_BYTES = 1024 * 1024;
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+interface Resource {
+  Type: string;
+  Condition?: string;
+  Properties?: JsonObject;
+}
+
+interface Template {
+  Resources: Record<string, Resource>;
+  Conditions?: Record<string, Json>;
+}
+
+interface Packaged {
+  readonly directory: string;
+  readonly template: Template;
+}
+
+/** The HTTP endpoints the service serves, each with the function that must answer it alone. */
+const ENDPOINTS: Record<string, string> = {
+  'GET /v2/workspaces/{workspaceId}/secrets': 'secretsList',
+  'POST /v2/workspaces/{workspaceId}/secrets': 'secretsCreate',
+  'GET /v2/workspaces/{workspaceId}/secrets/{secretId}': 'secretsGet',
+  'PATCH /v2/workspaces/{workspaceId}/secrets/{secretId}': 'secretsPatch',
+  'DELETE /v2/workspaces/{workspaceId}/secrets/{secretId}': 'secretsDelete',
+  'POST /v2/workspaces/{workspaceId}/secrets/{secretId}/refresh': 'secretsRefresh',
+  'GET /v2/workspaces/{workspaceId}': 'workspacesGet',
+  'GET /v2/users/{userId}': 'usersGet',
+  'GET /v2/tenants/{tenantId}/auth-clients': 'authClientsList',
+  'POST /v2/tenants/{tenantId}/auth-clients': 'authClientsCreate',
+  'GET /v2/tenants/{tenantId}/auth-clients/{authClientId}': 'authClientsGet',
+  'PATCH /v2/tenants/{tenantId}/auth-clients/{authClientId}': 'authClientsPatch',
+  'DELETE /v2/tenants/{tenantId}/auth-clients/{authClientId}': 'authClientsDelete',
+};
+
+interface Access {
+  readonly actions: string[];
+  /** The encryption-context purposes its KMS calls use: secrets' credentials, auth-clients' secrets. */
+  readonly purposes?: string[];
+}
+
+const AUTHENTICATE = 'dynamodb:BatchGetItem';
+const SECRET = ['auth-secret'];
+const CLIENT = ['auth-client'];
+
+/**
+ * What each function does, and so all its role may allow besides writing its own logs. Every
+ * HTTP function authenticates with one BatchGetItem (API key + membership or tenant grant).
+ * A function missing here has permissions nobody has reviewed: the test asks for an entry.
+ */
+const LEAST_PRIVILEGE: Record<string, Access> = {
+  // Query on the filter's index, BatchGetItem for the page, Decrypt for the credentials.
+  secretsList: { actions: [AUTHENTICATE, 'dynamodb:Query', 'kms:Decrypt'], purposes: SECRET },
+  // GetItem of the auth-client, PutItem of the new secret, one data key to seal it.
+  secretsCreate: {
+    actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:PutItem', 'kms:GenerateDataKey'],
+    purposes: SECRET,
+  },
+  secretsGet: { actions: [AUTHENTICATE, 'dynamodb:GetItem', 'kms:Decrypt'], purposes: SECRET },
+  secretsPatch: {
+    actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:PutItem', 'kms:Decrypt', 'kms:GenerateDataKey'],
+    purposes: SECRET,
+  },
+  secretsDelete: { actions: [AUTHENTICATE, 'dynamodb:DeleteItem'] },
+  // Lease (UpdateItem), auth-client and secret reads, save under the lease (PutItem);
+  // opens the client secret and the credentials, seals the new credentials.
+  secretsRefresh: {
+    actions: [
+      AUTHENTICATE,
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:PutItem',
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+    ],
+    purposes: [...SECRET, ...CLIENT],
+  },
+  // The same, found through the due index instead of a request, and without a caller to authenticate.
+  refreshDue: {
+    actions: [
+      'dynamodb:Query',
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:PutItem',
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+    ],
+    purposes: [...SECRET, ...CLIENT],
+  },
+  workspacesGet: { actions: [AUTHENTICATE, 'dynamodb:GetItem'] },
+  // Query of the caller's and the user's memberships.
+  usersGet: { actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:Query'] },
+  authClientsList: { actions: [AUTHENTICATE, 'dynamodb:Query'] },
+  authClientsGet: { actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:Query'] },
+  authClientsCreate: {
+    actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:PutItem', 'kms:GenerateDataKey'],
+    purposes: CLIENT,
+  },
+  authClientsPatch: {
+    actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:PutItem', 'kms:GenerateDataKey'],
+    purposes: CLIENT,
+  },
+  // Query of the client's secrets (409, or deleted with ?cascade=true), then DeleteItem.
+  authClientsDelete: { actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DeleteItem'] },
+};
+const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+
+async function serverlessPackage(stage: string, extraArgs: string[] = []): Promise<Packaged> {
+  const directory = mkdtempSync(join(tmpdir(), `auth-secrets-package-${stage}-`));
+  // Nothing from this shell may leak into the template (TABLE_NAME and the local-mode switch would).
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([name]) => !['TABLE_NAME', 'AUTH_SECRETS_MODE', 'LOCAL_KEY_FILE', 'KMS_KEY_ID'].includes(name),
+    ),
+  );
+  try {
+    await promisify(execFile)(
+      join(ROOT, 'node_modules', '.bin', 'serverless'),
+      ['package', '--stage', stage, '--package', directory, ...extraArgs],
+      { cwd: ROOT, env, maxBuffer: 16 * 1024 * 1024 },
+    );
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    throw new Error(`serverless package --stage ${stage} failed:\n${stdout ?? ''}\n${stderr ?? ''}`);
+  }
+  const template = JSON.parse(
+    readFileSync(join(directory, 'cloudformation-template-update-stack.json'), 'utf8'),
+  ) as Template;
+  return { directory, template };
+}
+
+let dev: Packaged;
+let prod: Packaged;
+let existingKey: Packaged;
+
+beforeAll(async () => {
+  // One after the other: serverless-esbuild shares its work folder (.esbuild/) between runs.
+  dev = await serverlessPackage('dev');
+  prod = await serverlessPackage('prod');
+  existingKey = await serverlessPackage('dev', [`--param=kmsKeyArn=${EXISTING_KEY_ARN}`]);
+});
+
+// ---- reading the template ---------------------------------------------------------------------
+
+const isObject = (value: Json | undefined): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function resourcesOfType(template: Template, type: string): Array<[string, Resource]> {
+  return Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
+}
+
+function conditionHolds(template: Template, name: string): boolean {
+  const condition = template.Conditions?.[name];
+  if (condition === undefined) throw new Error(`no condition ${name}`);
+  return evaluateCondition(template, condition);
+}
+
+function evaluateCondition(template: Template, condition: Json): boolean {
+  if (!isObject(condition)) throw new Error(`cannot evaluate condition ${JSON.stringify(condition)}`);
+  const [[fn, args] = ['', null]] = Object.entries(condition);
+  const list = Array.isArray(args) ? args : [];
+  switch (fn) {
+    case 'Fn::Equals': {
+      const [left, right] = list.map((value) => resolveValue(template, value));
+      return JSON.stringify(left) === JSON.stringify(right);
+    }
+    case 'Fn::Not':
+      return !evaluateCondition(template, list[0] ?? null);
+    case 'Fn::And':
+      return list.every((item) => evaluateCondition(template, item));
+    case 'Fn::Or':
+      return list.some((item) => evaluateCondition(template, item));
+    case 'Condition':
+      return conditionHolds(template, String(args));
+    default:
+      throw new Error(`cannot evaluate condition ${fn}`);
+  }
+}
+
+/** The value with every Fn::If decided, as CloudFormation would deploy it. */
+function resolveValue(template: Template, value: Json): Json {
+  if (Array.isArray(value)) return value.map((item) => resolveValue(template, item));
+  if (!isObject(value)) return value;
+  const branches = value['Fn::If'];
+  if (Array.isArray(branches) && Object.keys(value).length === 1) {
+    const [name, whenTrue = null, whenFalse = null] = branches;
+    return resolveValue(template, conditionHolds(template, String(name)) ? whenTrue : whenFalse);
+  }
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, resolveValue(template, item)]));
+}
+
+/** The resources CloudFormation creates: those without a condition or whose condition holds. */
+function createdResources(template: Template, type: string): Array<[string, Resource]> {
+  return resourcesOfType(template, type).filter(
+    ([, resource]) => resource.Condition === undefined || conditionHolds(template, resource.Condition),
+  );
+}
+
+function tableOf(template: Template): [string, JsonObject] {
+  const tables = createdResources(template, 'AWS::DynamoDB::Table');
+  expect(tables).toHaveLength(1);
+  const [logicalId, table] = tables[0] ?? ['', { Type: '' }];
+  return [logicalId, table.Properties ?? {}];
+}
+
+interface FunctionInfo {
+  readonly logicalId: string;
+  /** The function's key in serverless.yml. */
+  readonly name: string;
+  readonly properties: JsonObject;
+}
+
+function functionsOf(template: Template): FunctionInfo[] {
+  return resourcesOfType(template, 'AWS::Lambda::Function').map(([logicalId, resource]) => {
+    const properties = resource.Properties ?? {};
+    const handler = String(properties.Handler);
+    return { logicalId, name: handler.replace(/^functions\//, '').replace(/\.[^.]+$/, ''), properties };
+  });
+}
+
+function roleOf(template: Template, fn: FunctionInfo): [string, Resource] {
+  const role = fn.properties.Role;
+  const getAtt = isObject(role) ? role['Fn::GetAtt'] : undefined;
+  const roleId = Array.isArray(getAtt) ? String(getAtt[0]) : '';
+  const resource = template.Resources[roleId];
+  if (!resource || resource.Type !== 'AWS::IAM::Role') {
+    throw new Error(`${fn.name} has no role of its own in the template: ${JSON.stringify(role)}`);
+  }
+  return [roleId, resource];
+}
+
+interface Statement {
+  readonly Effect: string;
+  readonly Action: string[];
+  readonly Resource: Json[];
+  readonly Condition?: Json;
+}
+
+const asList = (value: Json | undefined): Json[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+/** Every statement of a role's inline policies, and of policies attached to it in the template. */
+function statementsOf(template: Template, roleId: string): Statement[] {
+  const role = template.Resources[roleId];
+  const inline = asList(role?.Properties?.Policies);
+  const attached = Object.values(template.Resources)
+    .filter((resource) => resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy')
+    .filter((resource) =>
+      asList(resource.Properties?.Roles).some((ref) => isObject(ref) && ref.Ref === roleId),
+    )
+    .map((resource) => ({ PolicyDocument: resource.Properties?.PolicyDocument ?? null }));
+  return [...inline, ...attached].flatMap((policy) => {
+    const document = isObject(policy) ? policy.PolicyDocument : undefined;
+    const statements = isObject(document) ? asList(document.Statement) : [];
+    return statements.map((statement) => {
+      const object = isObject(statement) ? statement : {};
+      return {
+        Effect: String(object.Effect),
+        Action: asList(object.Action).map(String),
+        Resource: asList(resolveValue(template, object.Resource ?? null)),
+        ...(object.Condition === undefined ? {} : { Condition: object.Condition }),
+      };
+    });
+  });
+}
+
+/** The entry names of a zip archive, read from its central directory. */
+function zipEntries(file: string): string[] {
+  const buffer = readFileSync(file);
+  const end = buffer.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (end < 0) throw new Error(`${file} is not a zip archive`);
+  const count = buffer.readUInt16LE(end + 10);
+  let offset = buffer.readUInt32LE(end + 16);
+  const names: string[] = [];
+  for (let index = 0; index < count; index++) {
+    if (buffer.readUInt32LE(offset) !== 0x02014b50) throw new Error(`${file}: bad central directory`);
+    const nameLength = buffer.readUInt16LE(offset + 28);
+    const extraLength = buffer.readUInt16LE(offset + 30);
+    const commentLength = buffer.readUInt16LE(offset + 32);
+    names.push(buffer.toString('utf8', offset + 46, offset + 46 + nameLength));
+    offset += 46 + nameLength + extraLength + commentLength;
+  }
+  return names;
+}
+
+const getAttArn = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+
+// ---- the tests ------------------------------------------------------------------------------------
+
+describe('serverless package', () => {
+  test('an HTTP API routes each endpoint to a function of its own', () => {
+    // Prepare
+    const { template } = dev;
+    const integrations = new Map(resourcesOfType(template, 'AWS::ApiGatewayV2::Integration'));
+
+    // Act
+    const routes = resourcesOfType(template, 'AWS::ApiGatewayV2::Route').map(([, route]) => {
+      const target = JSON.stringify(route.Properties?.Target);
+      const integrationId = /"Ref":"([^"]+)"/.exec(target)?.[1] ?? '';
+      const uri = integrations.get(integrationId)?.Properties?.IntegrationUri;
+      const getAtt = isObject(uri) ? uri['Fn::GetAtt'] : undefined;
+      const functionId = Array.isArray(getAtt) ? String(getAtt[0]) : '';
+      const fn = functionsOf(template).find((candidate) => candidate.logicalId === functionId);
+      return [String(route.Properties?.RouteKey), fn?.name ?? `(no function: ${functionId})`] as const;
+    });
+
+    // Assess
+    const apis = resourcesOfType(template, 'AWS::ApiGatewayV2::Api');
+    expect(apis).toHaveLength(1);
+    expect(apis[0]?.[1].Properties?.ProtocolType).toBe('HTTP');
+    expect(Object.fromEntries(routes)).toEqual(expect.objectContaining(ENDPOINTS));
+    const routedFunctions = routes.map(([, name]) => name);
+    expect(new Set(routedFunctions).size).toBe(routedFunctions.length);
+  });
+
+  test('every function runs on nodejs22.x from a small bundle of its own', () => {
+    // Prepare
+    const functions = functionsOf(dev.template);
+
+    // Act
+    const bundles = functions.map((fn) => {
+      const code = fn.properties.Code;
+      const zip = join(dev.directory, basename(String(isObject(code) ? code.S3Key : '')));
+      return { fn, zip, exists: existsSync(zip) };
+    });
+
+    // Assess
+    expect(functions.map((fn) => fn.name)).toEqual(expect.arrayContaining(Object.values(ENDPOINTS)));
+    expect(new Set(bundles.map((bundle) => bundle.zip)).size).toBe(functions.length);
+    for (const { fn, zip, exists } of bundles) {
+      expect({ name: fn.name, runtime: fn.properties.Runtime, exists }).toEqual({
+        name: fn.name,
+        runtime: 'nodejs22.x',
+        exists: true,
+      });
+      expect({ name: fn.name, bytes: statSync(zip).size }).toEqual({
+        name: fn.name,
+        bytes: expect.any(Number),
+      });
+      expect(statSync(zip).size).toBeLessThan(MAX_BUNDLE_BYTES);
+      const entries = zipEntries(zip);
+      const handlerFile = String(fn.properties.Handler).replace(/\.[^.]+$/, '');
+      expect(entries.some((entry) => /\.(mjs|cjs|js)$/.test(entry) && entry.startsWith(handlerFile))).toBe(
+        true,
+      );
+      expect(entries.filter((entry) => entry.startsWith('node_modules/'))).toEqual([]);
+    }
+  });
+
+  test('the table is on demand, with point-in-time recovery and the key schema the code uses', () => {
+    // Act
+    const [, table] = tableOf(dev.template);
+
+    // Assess
+    expect(table).toMatchObject({
+      TableName: 'auth-secrets-dev',
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      KeySchema: tableDefinition.KeySchema,
+      AttributeDefinitions: tableDefinition.AttributeDefinitions,
+      GlobalSecondaryIndexes: tableDefinition.GlobalSecondaryIndexes,
+    });
+    expect(table.ProvisionedThroughput).toBeUndefined();
+  });
+
+  test('deletion protection is off on dev and on for other stages', () => {
+    // Act
+    const [, devTable] = tableOf(dev.template);
+    const [, prodTable] = tableOf(prod.template);
+
+    // Assess
+    expect(devTable.DeletionProtectionEnabled).toBe(false);
+    expect(prodTable).toMatchObject({
+      TableName: 'auth-secrets-prod',
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+    });
+  });
+
+  test('a KMS key with rotation is created, and every function is configured with it and the table', () => {
+    // Prepare
+    const { template } = dev;
+    const [tableId, table] = tableOf(template);
+
+    // Act
+    const keys = createdResources(template, 'AWS::KMS::Key');
+
+    // Assess
+    expect(keys).toHaveLength(1);
+    const [keyId, key] = keys[0] ?? ['', { Type: '' }];
+    expect(key.Properties?.EnableKeyRotation).toBe(true);
+    for (const fn of functionsOf(template)) {
+      const variables = resolveValue(template, fn.properties.Environment ?? null);
+      const env = isObject(variables) && isObject(variables.Variables) ? variables.Variables : {};
+      expect({ name: fn.name, kms: env.KMS_KEY_ID }).toEqual({ name: fn.name, kms: getAttArn(keyId) });
+      expect([table.TableName, { Ref: tableId }]).toContainEqual(env.TABLE_NAME);
+      expect(env.LOCAL_KEY_FILE ?? '').toBe('');
+    }
+  });
+
+  test('with --param kmsKeyArn no key is created, and functions and roles use the given key', () => {
+    // Prepare
+    const { template } = existingKey;
+
+    // Act
+    const keys = createdResources(template, 'AWS::KMS::Key');
+
+    // Assess
+    expect(keys).toEqual([]);
+    for (const fn of functionsOf(template)) {
+      const variables = resolveValue(template, fn.properties.Environment ?? null);
+      const env = isObject(variables) && isObject(variables.Variables) ? variables.Variables : {};
+      expect({ name: fn.name, kms: env.KMS_KEY_ID }).toEqual({ name: fn.name, kms: EXISTING_KEY_ARN });
+      const [roleId] = roleOf(template, fn);
+      for (const statement of statementsOf(template, roleId)) {
+        if (statement.Action.some((action) => action.startsWith('kms:'))) {
+          expect(statement.Resource).toEqual([EXISTING_KEY_ARN]);
+        }
+      }
+    }
+  });
+
+  test.each([
+    ['dev', () => dev],
+    ['prod', () => prod],
+    ['dev with an existing key', () => existingKey],
+  ])(
+    'IAM (%s): every action is explicit, nothing may Scan, and nothing applies to every resource',
+    (_name, packaged) => {
+      // Prepare
+      const { template } = packaged();
+      const text = JSON.stringify(template);
+      const roleIds = resourcesOfType(template, 'AWS::IAM::Role').map(([roleId]) => roleId);
+
+      // Act
+      const statements = roleIds.flatMap((roleId) => statementsOf(template, roleId));
+
+      // Assess
+      expect(text).not.toMatch(/dynamodb:Scan/i);
+      expect(statements.length).toBeGreaterThan(0);
+      for (const statement of statements) {
+        expect(statement.Effect).toBe('Allow');
+        expect(statement.Action.filter((action) => action.includes('*'))).toEqual([]);
+        expect(statement.Resource.length).toBeGreaterThan(0);
+        expect(statement.Resource).not.toContain('*');
+      }
+    },
+  );
+
+  test('each function has a role of its own, allowing only what that function does', () => {
+    // Prepare
+    const { template } = dev;
+    const functions = functionsOf(template);
+    const [tableId] = tableOf(template);
+    const [keyId = ''] = createdResources(template, 'AWS::KMS::Key')[0] ?? [];
+
+    // Act
+    const roles = functions.map((fn) => ({ fn, roleId: roleOf(template, fn)[0] }));
+
+    // Assess
+    expect(functions.map((fn) => fn.name).sort()).toEqual(Object.keys(LEAST_PRIVILEGE).sort());
+    expect(new Set(roles.map(({ roleId }) => roleId)).size).toBe(functions.length);
+    for (const { fn, roleId } of roles) {
+      const access = LEAST_PRIVILEGE[fn.name] ?? { actions: [] };
+      const statements = statementsOf(template, roleId);
+      const actions = [...new Set(statements.flatMap((statement) => statement.Action))].sort();
+      expect({ name: fn.name, actions }).toEqual({
+        name: fn.name,
+        actions: [...access.actions, ...LOG_ACTIONS].sort(),
+      });
+      for (const statement of statements) {
+        if (statement.Action.some((action) => action.startsWith('dynamodb:'))) {
+          for (const resource of statement.Resource)
+            expect(JSON.stringify(resource)).toContain(`"${tableId}"`);
+        }
+        if (statement.Action.some((action) => action.startsWith('kms:'))) {
+          expect(statement.Resource).toEqual([getAttArn(keyId)]);
+          const purposes = JSON.stringify(statement.Condition ?? {});
+          expect({ name: fn.name, condition: statement.Condition }).toEqual({
+            name: fn.name,
+            condition: {
+              StringEquals: { 'kms:EncryptionContext:purpose': expect.anything() },
+            },
+          });
+          for (const purpose of ['auth-secret', 'auth-client']) {
+            expect({ name: fn.name, purpose, allowed: purposes.includes(`"${purpose}"`) }).toEqual({
+              name: fn.name,
+              purpose,
+              allowed: (access.purposes ?? []).includes(purpose),
+            });
+          }
+        }
+        if (statement.Action.some((action) => action.startsWith('logs:'))) {
+          expect(JSON.stringify(statement.Resource)).toContain(`/aws/lambda/auth-secrets-dev-${fn.name}:`);
+        }
+      }
+    }
+  });
+
+  test('the scheduled refresh runs on an EventBridge schedule, not behind the HTTP API', () => {
+    // Prepare
+    const { template } = dev;
+    const refreshDue = functionsOf(template).find((fn) => fn.name === 'refreshDue');
+
+    // Act
+    const rules = resourcesOfType(template, 'AWS::Events::Rule').filter(([, rule]) =>
+      JSON.stringify(rule.Properties?.Targets ?? []).includes(`"${refreshDue?.logicalId}"`),
+    );
+
+    // Assess
+    expect(rules).toHaveLength(1);
+    expect(String(rules[0]?.[1].Properties?.ScheduleExpression)).toMatch(/^(rate|cron)\(/);
+    expect(rules[0]?.[1].Properties?.State).toBe('ENABLED');
+  });
+
+  test('the KMS key is retained when the stack goes, like the table', () => {
+    // Prepare
+    const { template } = prod;
+
+    // Act
+    const retained = [
+      ...createdResources(template, 'AWS::KMS::Key'),
+      ...createdResources(template, 'AWS::DynamoDB::Table'),
+    ].map(
+      ([logicalId]) =>
+        (template.Resources[logicalId] as Resource & { DeletionPolicy?: string }).DeletionPolicy,
+    );
+
+    // Assess
+    expect(retained).toEqual(['Retain', 'Retain']);
+  });
+});
