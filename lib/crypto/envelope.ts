@@ -39,6 +39,11 @@ interface CachedKey {
 export class Envelope {
   private readonly sealingKeys = new Map<string, CachedKey>();
   private readonly openingKeys = new Map<string, CachedKey>();
+  /**
+   * Provider calls in flight, by cache key: a page of items opened concurrently on a cold
+   * container waits for one unwrap instead of making one each.
+   */
+  private readonly pending = new Map<string, Promise<CachedKey>>();
   private readonly maxCachedKeys: number;
   private readonly now: () => number;
 
@@ -93,11 +98,13 @@ export class Envelope {
     const cacheKey = canonicalContext(context);
     const cached = this.sealingKeys.get(cacheKey);
     if (cached && this.now() - cached.createdAt < this.options.dataKeyMaxAgeMs) return cached;
-    const fresh = { ...(await this.provider.generateDataKey(context)), createdAt: this.now() };
-    this.remember(this.sealingKeys, cacheKey, fresh);
-    // The key we just made will be read back soon: let opening find it without a KMS call.
-    this.remember(this.openingKeys, openingCacheKey(fresh.wrapped, context), fresh);
-    return fresh;
+    return this.singleFlight(`seal|${cacheKey}`, async () => {
+      const fresh = { ...(await this.provider.generateDataKey(context)), createdAt: this.now() };
+      this.remember(this.sealingKeys, cacheKey, fresh);
+      // The key we just made will be read back soon: let opening find it without a KMS call.
+      this.remember(this.openingKeys, openingCacheKey(fresh.wrapped, context), fresh);
+      return fresh;
+    });
   }
 
   private async openingKey(wrapped: Buffer, context: EncryptionContext): Promise<Buffer> {
@@ -106,9 +113,22 @@ export class Envelope {
     const cacheKey = openingCacheKey(wrapped, context);
     const cached = this.openingKeys.get(cacheKey);
     if (cached) return cached.plaintext;
-    const plaintext = await this.provider.unwrapDataKey(wrapped, context);
-    this.remember(this.openingKeys, cacheKey, { plaintext, wrapped, createdAt: this.now() });
-    return plaintext;
+    const opened = await this.singleFlight(`open|${cacheKey}`, async () => {
+      const plaintext = await this.provider.unwrapDataKey(wrapped, context);
+      const key = { plaintext, wrapped, createdAt: this.now() };
+      this.remember(this.openingKeys, cacheKey, key);
+      return key;
+    });
+    return opened.plaintext;
+  }
+
+  /** Runs `load` once for concurrent callers with the same key; a failure is not remembered. */
+  private singleFlight(key: string, load: () => Promise<CachedKey>): Promise<CachedKey> {
+    const inFlight = this.pending.get(key);
+    if (inFlight) return inFlight;
+    const promise = load().finally(() => this.pending.delete(key));
+    this.pending.set(key, promise);
+    return promise;
   }
 
   private remember(cache: Map<string, CachedKey>, cacheKey: string, key: CachedKey): void {

@@ -27,11 +27,16 @@ function parseMediaRanges(header: string): MediaRange[] {
 export function negotiateResponseType(accept: string | undefined): string {
   if (!accept || !accept.trim()) return JSON_MEDIA_TYPE;
   const ranges = parseMediaRanges(accept);
-  const servableJsonApi = ranges.some(
-    (range) =>
-      range.type === JSON_API_MEDIA_TYPE &&
-      range.parameters.every((parameter) => parameter.startsWith('ext=') || parameter.startsWith('profile=')),
+  const jsonApiRanges = ranges.filter((range) => range.type === JSON_API_MEDIA_TYPE);
+  const servableJsonApi = jsonApiRanges.some((range) =>
+    range.parameters.every((parameter) => parameter.startsWith('ext=') || parameter.startsWith('profile=')),
   );
+  if (jsonApiRanges.length > 0 && !servableJsonApi) {
+    // JSON:API: every instance of its media type carries parameters we cannot honour.
+    throw new NotAcceptableError('application/vnd.api+json is accepted only without media type parameters.', {
+      source: { header: 'Accept' },
+    });
+  }
   if (ranges.some((range) => range.type === JSON_MEDIA_TYPE)) return JSON_MEDIA_TYPE;
   if (servableJsonApi) return JSON_API_MEDIA_TYPE;
   if (ranges.some((range) => range.type === '*/*' || range.type === 'application/*')) return JSON_MEDIA_TYPE;

@@ -42,6 +42,8 @@ export async function refreshSecret(
   secretId: string,
   now: () => number = Date.now,
 ): Promise<RefreshResult> {
+  // A refresh outcome stored after this moment answers this call too (see outcomeSince).
+  const startedAt = new Date(now()).toISOString();
   const existing = await deps.secrets.get(workspaceId, secretId);
   if (!existing) throw new NotFoundError('No such auth-secret in this workspace.');
   if (existing.authType !== 'oauth2') {
@@ -54,8 +56,14 @@ export async function refreshSecret(
   const leaseMs = deps.config.refreshTimeoutMs + 7000;
   const owner = randomUUID();
   const leased = await deps.secrets.acquireLease(workspaceId, secretId, owner, now(), leaseMs);
-  if (!leased)
+  if (!leased) {
     return { kind: 'waited', secret: await waitForLease(deps, workspaceId, secretId, now, leaseMs) };
+  }
+  if (outcomeSince(leased, startedAt)) {
+    // Another refresh finished between our first read and our lease: its result answers us too.
+    await deps.secrets.releaseLease(workspaceId, secretId, owner);
+    return { kind: 'waited', secret: leased };
+  }
 
   const outcome = await talkToProvider(deps, leased);
   const at = new Date(now());
@@ -110,6 +118,14 @@ export async function refreshSecret(
     return { kind: 'waited', secret: latest };
   }
   return { kind: 'ran', outcome, secret: saved };
+}
+
+/** Whether a refresh outcome (success or failure) was stored at or after `since`. */
+function outcomeSince(secret: SecretRecord, since: string): boolean {
+  return (
+    (secret.refreshedAt !== null && secret.refreshedAt >= since) ||
+    (secret.refreshError !== null && secret.refreshError.at >= since)
+  );
 }
 
 async function talkToProvider(deps: Deps, secret: SecretRecord): Promise<RefreshOutcome> {

@@ -108,7 +108,10 @@ export async function refreshAtTokenEndpoint(
 }
 
 function networkOutcome(error: unknown): RefreshOutcome {
-  const name = error instanceof Error ? error.name : '';
+  // Errors raised inside Node's own modules may come from another realm (as under jest), so
+  // they are recognised by their fields rather than with instanceof.
+  const name = typeof error === 'object' && error !== null && 'name' in error ? String(error.name) : '';
+  // The only abort signal given is the timeout's.
   if (name === 'TimeoutError' || name === 'AbortError') {
     return { kind: 'transient', reason: 'timeout', description: 'the token endpoint did not answer in time' };
   }

@@ -171,7 +171,11 @@ function readAuthClientId(resource: z.infer<typeof resourceSchema>): string | un
 
 function toValidationError(error: z.ZodError, basePointer: string): ValidationError {
   const [issue] = error.issues;
-  const path = issue?.path ?? [];
+  // For an unknown member zod names the object that holds it; the pointer names the member.
+  const path = [
+    ...(issue?.path ?? []),
+    ...(issue?.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : []),
+  ];
   const pointer = [
     basePointer,
     ...path.map((segment) => String(segment).replace(/~/g, '~0').replace(/\//g, '~1')),

@@ -1,4 +1,6 @@
 import { ConcurrentModificationError, ConflictError, NotFoundError, ValidationError } from '../errors';
+import { DecryptionError } from '../crypto/dataKeys';
+import { logError } from '../http/log';
 import { isId, newId } from '../ids';
 import type { AuthClientType, Membership, SecretRecord } from '../model';
 import type { SecretListFilter } from '../store/keys';
@@ -27,7 +29,16 @@ export async function listSecrets(
 ): Promise<SecretList> {
   const { secrets, total } = await deps.secrets.list(membership.workspaceId, filter, page.offset, page.limit);
   const resources = await Promise.all(
-    secrets.map(async (secret) => secretResource(secret, await openCredentials(deps.envelope, secret))),
+    secrets.map(async (secret) => {
+      try {
+        return secretResource(secret, await openCredentials(deps.envelope, secret));
+      } catch (error) {
+        if (!(error instanceof DecryptionError)) throw error;
+        // One tampered item must not take the whole page down; it is shown without credentials.
+        logError('stored credentials do not decrypt', error, { secretId: secret.id });
+        return secretResource(secret, null);
+      }
+    }),
   );
   return { resources, total };
 }

@@ -17,8 +17,11 @@ export async function openCredentials(
   return (await envelope.open(secret.sealedCredentials, secretBinding(secret))) as Record<string, unknown>;
 }
 
-/** The JSON:API resource object of a secret, shaped like the document's examples. */
-export function secretResource(secret: SecretRecord, credentials: Record<string, unknown>) {
+/**
+ * The JSON:API resource object of a secret, shaped like the document's examples. `credentials`
+ * is null only for a stored ciphertext that does not decrypt, flagged in `meta`.
+ */
+export function secretResource(secret: SecretRecord, credentials: Record<string, unknown> | null) {
   return {
     id: secret.id,
     type: 'auth-secret',
@@ -56,6 +59,7 @@ export function secretResource(secret: SecretRecord, credentials: Record<string,
           }
         : null,
       ...(secret.nextAttemptAt ? { next_attempt_at: secret.nextAttemptAt } : {}),
+      ...(credentials === null ? { credentials_unreadable: true } : {}),
     },
   };
 }

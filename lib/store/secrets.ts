@@ -54,6 +54,22 @@ export class SecretStore {
     }
   }
 
+  /** Gives a lease back without changing anything else. */
+  async releaseLease(workspaceId: string, secretId: string, owner: string): Promise<void> {
+    try {
+      await this.table.removeIf(
+        keys.secret(workspaceId, secretId),
+        ['leaseOwner', 'leaseUntil'],
+        'leaseOwner = :owner',
+        {
+          ':owner': owner,
+        },
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionFailedError)) throw error;
+    }
+  }
+
   /**
    * Writes the result of a refresh and gives the lease back. The change is applied to the
    * secret as it is now (a concurrent rename survives), and only while the lease is still ours.

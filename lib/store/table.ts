@@ -138,6 +138,30 @@ export class Table {
     }
   }
 
+  /** Removes attributes from an item if the condition holds; otherwise throws `ConditionFailedError`. */
+  async removeIf(
+    key: Key,
+    attributes: string[],
+    condition: string,
+    values: Record<string, unknown>,
+  ): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.name,
+          Key: key,
+          UpdateExpression: `REMOVE ${attributes.map((_, index) => `#r${index}`).join(', ')}`,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: Object.fromEntries(attributes.map((name, index) => [`#r${index}`, name])),
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new ConditionFailedError({ cause: error });
+      throw error;
+    }
+  }
+
   private async conditional(command: PutCommand | DeleteCommand): Promise<void> {
     try {
       // The union is narrowed by the overloads of send; both commands resolve to the same shape.

@@ -1,0 +1,310 @@
+import { readConfig } from '../../lib/config';
+import { createAuthClient } from '../../lib/directory/admin';
+import { UnprocessableError, UpstreamError } from '../../lib/errors';
+import type { Membership } from '../../lib/model';
+import { refreshDueSecrets } from '../../lib/refresh/schedule';
+import { refreshSecretNow } from '../../lib/refresh/useCases';
+import { openCredentials } from '../../lib/secrets/view';
+import { createSecret } from '../../lib/secrets/useCases';
+import { createServices, type Services } from '../../lib/services';
+import { createWorld, type World } from '../support/fixtures';
+import { startTestStack, type TestStack } from '../support/localStack';
+import { OAUTH_CLIENTS, startOAuthServer, type OAuthServer } from '../support/oauthServer';
+
+let stack: TestStack;
+let oauth: OAuthServer;
+let services: Services;
+let world: World;
+let membership: Membership;
+const clients: Record<keyof typeof OAUTH_CLIENTS, string> = { basic: '', post: '', norotate: '' };
+
+beforeAll(async () => {
+  [stack, oauth] = await Promise.all([startTestStack(), startOAuthServer()]);
+  // Short timeouts so the "provider hangs" case stays quick.
+  services = createServices(readConfig({ ...stack.env, REFRESH_TIMEOUT_MS: '1500' }), stack.dynamoDb);
+  world = await createWorld(services);
+  const found = await services.directory.getMembership(world.workspaceId, world.admin.id);
+  if (!found) throw new Error('fixture membership missing');
+  membership = found;
+  for (const [name, client] of Object.entries(OAUTH_CLIENTS) as Array<
+    [keyof typeof OAUTH_CLIENTS, (typeof OAUTH_CLIENTS)['basic']]
+  >) {
+    const { id } = await createAuthClient(services, {
+      tenantId: world.tenantId,
+      name: client.clientId,
+      type: 'oauth2',
+      tokenUrl: oauth.tokenUrl,
+      clientId: client.clientId,
+      clientSecret: client.secret,
+      authMethod: client.method,
+      defaultExpiresIn: 1234,
+    });
+    clients[name] = id;
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await oauth?.stop();
+  await stack?.stop();
+});
+
+afterEach(async () => {
+  await oauth.setFault('none');
+});
+
+async function oauthSecret(client: keyof typeof OAUTH_CLIENTS, refreshToken?: string, expiresIn = 3600) {
+  const token = refreshToken ?? (await oauth.mintRefreshToken(OAUTH_CLIENTS[client].clientId));
+  return createSecret(services, membership, {
+    attributes: {
+      name: `tokens via ${client}`,
+      state: 'ready',
+      error: null,
+      credentials: { access_token: 'initial-access', refresh_token: token, expires_in: expiresIn },
+    },
+    authClientId: clients[client],
+  });
+}
+
+async function storedCredentials(secretId: string) {
+  const secret = await services.secrets.get(world.workspaceId, secretId);
+  if (!secret) throw new Error('secret vanished');
+  return { secret, credentials: await openCredentials(services.envelope, secret) };
+}
+
+async function refreshGrantDirectly(refreshToken: string) {
+  const { clientId, secret } = OAUTH_CLIENTS.basic;
+  const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString(
+    'base64',
+  );
+  return fetch(oauth.tokenUrl, {
+    method: 'POST',
+    headers: { Authorization: `Basic ${basic}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
+  });
+}
+
+test('a refresh with client_secret_basic stores the new tokens and the provider then rejects the old refresh token', async () => {
+  const created = await oauthSecret('basic');
+  const before = await storedCredentials(created.id);
+
+  const refreshed = await refreshSecretNow(services, membership, created.id);
+
+  const credentials = refreshed.attributes.credentials as Record<string, unknown>;
+  expect(credentials.access_token).not.toBe('initial-access');
+  expect(credentials.refresh_token).not.toBe(before.credentials.refresh_token);
+  expect(credentials.expires_in).toBe(3600);
+  expect(refreshed.attributes.state).toBe('ready');
+  expect(refreshed.meta.refreshed_at).not.toBeNull();
+  expect(refreshed.meta.last_refresh_error).toBeNull();
+  const after = await storedCredentials(created.id);
+  expect(after.credentials).toEqual(credentials);
+  const replay = await refreshGrantDirectly(String(before.credentials.refresh_token));
+  expect(replay.status).toBe(400);
+  expect(((await replay.json()) as { error: string }).error).toBe('invalid_grant');
+});
+
+test('client_secret_post works', async () => {
+  const created = await oauthSecret('post');
+  const refreshed = await refreshSecretNow(services, membership, created.id);
+  expect((refreshed.attributes.credentials as Record<string, unknown>).access_token).not.toBe(
+    'initial-access',
+  );
+});
+
+test('a provider that omits refresh_token leaves the old one in place, and it keeps working', async () => {
+  const token = await oauth.mintRefreshToken(OAUTH_CLIENTS.norotate.clientId);
+  const created = await oauthSecret('norotate', token);
+  const first = await refreshSecretNow(services, membership, created.id);
+  const second = await refreshSecretNow(services, membership, created.id);
+  expect((first.attributes.credentials as Record<string, unknown>).refresh_token).toBe(token);
+  expect((second.attributes.credentials as Record<string, unknown>).refresh_token).toBe(token);
+  expect((second.attributes.credentials as Record<string, unknown>).access_token).not.toBe(
+    (first.attributes.credentials as Record<string, unknown>).access_token,
+  );
+});
+
+test('a provider that omits expires_in gets the auth-client default lifetime', async () => {
+  const created = await oauthSecret('basic');
+  await oauth.setFault('omit-expires-in', 1);
+  const refreshed = await refreshSecretNow(services, membership, created.id);
+  expect((refreshed.attributes.credentials as Record<string, unknown>).expires_in).toBe(1234);
+  const expiresAt = Date.parse(String(refreshed.meta.expires_at));
+  expect(expiresAt - Date.now()).toBeGreaterThan(1200 * 1000);
+  expect(expiresAt - Date.now()).toBeLessThanOrEqual(1234 * 1000);
+});
+
+test('20 simultaneous refreshes spend the refresh token once and all return the same new token', async () => {
+  const created = await oauthSecret('basic');
+  await oauth.resetStats();
+
+  const results = await Promise.all(
+    Array.from({ length: 20 }, () => refreshSecretNow(services, membership, created.id)),
+  );
+
+  const accessTokens = new Set(
+    results.map((result) => (result.attributes.credentials as Record<string, unknown>).access_token),
+  );
+  expect(accessTokens.size).toBe(1);
+  expect([...accessTokens][0]).not.toBe('initial-access');
+  expect((await oauth.stats()).refreshGrants).toBe(1);
+  const stored = await storedCredentials(created.id);
+  expect(stored.credentials.access_token).toBe([...accessTokens][0]);
+  expect(stored.secret.leaseOwner).toBeUndefined();
+});
+
+test('invalid_grant puts the secret in error with the provider description, and answers 422', async () => {
+  const created = await oauthSecret('basic', 'not-a-real-refresh-token');
+
+  const failure = await refreshSecretNow(services, membership, created.id).catch((error: unknown) => error);
+
+  expect(failure).toBeInstanceOf(UnprocessableError);
+  expect((failure as UnprocessableError).code).toBe('invalid_grant');
+  const { secret, credentials } = await storedCredentials(created.id);
+  expect(secret.state).toBe('error');
+  expect(secret.error).toMatch(/^invalid_grant/);
+  expect(secret.refreshError).toMatchObject({ code: 'invalid_grant', transient: false });
+  expect(credentials.refresh_token).toBe('not-a-real-refresh-token');
+});
+
+test.each([
+  ['503', 502],
+  ['429', 503],
+] as const)(
+  'a token endpoint answering %s leaves the credentials untouched (answer %i)',
+  async (fault, status) => {
+    const created = await oauthSecret('basic');
+    const before = await storedCredentials(created.id);
+    await oauth.setFault(fault, 1);
+
+    const failure = await refreshSecretNow(services, membership, created.id).catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(UpstreamError);
+    expect((failure as UpstreamError).status).toBe(status);
+    const after = await storedCredentials(created.id);
+    expect(after.credentials).toEqual(before.credentials);
+    expect(after.secret.state).toBe('ready');
+    expect(after.secret.refreshError).toMatchObject({ transient: true });
+    expect(after.secret.nextAttemptAt).not.toBeNull();
+    // And the grant is still alive: the next refresh succeeds with the same stored token.
+    const refreshed = await refreshSecretNow(services, membership, created.id);
+    expect(refreshed.meta.last_refresh_error).toBeNull();
+  },
+);
+
+test('a token endpoint that never answers times out with 504 and changes nothing', async () => {
+  const created = await oauthSecret('basic');
+  const before = await storedCredentials(created.id);
+  await oauth.setFault('hang', 1);
+
+  const failure = await refreshSecretNow(services, membership, created.id).catch((error: unknown) => error);
+
+  expect(failure).toBeInstanceOf(UpstreamError);
+  expect((failure as UpstreamError).status).toBe(504);
+  const after = await storedCredentials(created.id);
+  expect(after.credentials).toEqual(before.credentials);
+  expect(after.secret.state).toBe('ready');
+  expect(after.secret.leaseOwner).toBeUndefined();
+});
+
+test('a secret of an other auth-client does not support refresh', async () => {
+  const created = await createSecret(services, membership, {
+    attributes: { name: 'api key', state: 'ready', error: null, credentials: { key: 'k' } },
+    authClientId: world.otherClientId,
+  });
+  const failure = await refreshSecretNow(services, membership, created.id).catch((error: unknown) => error);
+  expect(failure).toBeInstanceOf(UnprocessableError);
+  expect((failure as UnprocessableError).code).toBe('refresh_not_supported');
+});
+
+test('the scheduled run refreshes a few hundred expiring secrets, marks dead grants, and leaves the rest alone', async () => {
+  // A workspace of its own, so other tests' secrets do not count.
+  const own = await createWorld(services);
+  const ownMembership = await services.directory.getMembership(own.workspaceId, own.admin.id);
+  if (!ownMembership) throw new Error('fixture membership missing');
+  const { id: clientId } = await createAuthClient(services, {
+    tenantId: own.tenantId,
+    name: 'scheduled',
+    type: 'oauth2',
+    tokenUrl: oauth.tokenUrl,
+    clientId: OAUTH_CLIENTS.basic.clientId,
+    clientSecret: OAUTH_CLIENTS.basic.secret,
+  });
+  const create = (refreshToken: string, expiresIn: number) =>
+    createSecret(services, ownMembership, {
+      attributes: {
+        name: 'scheduled',
+        state: 'ready',
+        error: null,
+        credentials: { access_token: 'old', refresh_token: refreshToken, expires_in: expiresIn },
+      },
+      authClientId: clientId,
+    });
+  const tokens = await Promise.all(
+    Array.from({ length: 240 }, () => oauth.mintRefreshToken(OAUTH_CLIENTS.basic.clientId)),
+  );
+  const expiring = await Promise.all(tokens.map((token) => create(token, 60)));
+  const dead = await Promise.all(Array.from({ length: 20 }, (_, index) => create(`dead-${index}`, 30)));
+  const later = await Promise.all(Array.from({ length: 10 }, (_, index) => create(`later-${index}`, 86_400)));
+
+  const summary = await refreshDueSecrets(services, { stopStartingAt: Date.now() + 120_000 });
+
+  // Other tests' secrets expire in an hour, outside the 10-minute window: only ours are due.
+  expect(summary).toEqual({ refreshed: 240, failed: 20, skipped: 0 });
+  for (const secret of expiring.slice(0, 5)) {
+    const { secret: stored, credentials } = await storedCredentials2(own.workspaceId, secret.id);
+    expect(stored.state).toBe('ready');
+    expect(credentials.access_token).not.toBe('old');
+  }
+  for (const secret of dead.slice(0, 5)) {
+    const stored = await services.secrets.get(own.workspaceId, secret.id);
+    expect(stored?.state).toBe('error');
+  }
+  for (const secret of later) {
+    const stored = await services.secrets.get(own.workspaceId, secret.id);
+    expect(stored?.refreshedAt).toBeNull();
+  }
+
+  // Nothing is due any more: the refreshed ones now expire in an hour, the dead ones left the index.
+  expect(await refreshDueSecrets(services, { stopStartingAt: Date.now() + 60_000 })).toEqual({
+    refreshed: 0,
+    failed: 0,
+    skipped: 0,
+  });
+}, 120_000);
+
+test('secrets in backoff after a transient failure are skipped until their next attempt', async () => {
+  const own = await createWorld(services);
+  const ownMembership = await services.directory.getMembership(own.workspaceId, own.admin.id);
+  if (!ownMembership) throw new Error('fixture membership missing');
+  const { id: clientId } = await createAuthClient(services, {
+    tenantId: own.tenantId,
+    name: 'backoff',
+    type: 'oauth2',
+    tokenUrl: oauth.tokenUrl,
+    clientId: OAUTH_CLIENTS.basic.clientId,
+    clientSecret: OAUTH_CLIENTS.basic.secret,
+  });
+  const token = await oauth.mintRefreshToken(OAUTH_CLIENTS.basic.clientId);
+  await createSecret(services, ownMembership, {
+    attributes: {
+      name: 'flaky',
+      state: 'ready',
+      error: null,
+      credentials: { access_token: 'a', refresh_token: token, expires_in: 10 },
+    },
+    authClientId: clientId,
+  });
+  await oauth.setFault('503');
+
+  const first = await refreshDueSecrets(services, { stopStartingAt: Date.now() + 60_000 });
+  const second = await refreshDueSecrets(services, { stopStartingAt: Date.now() + 60_000 });
+
+  expect(first).toEqual({ refreshed: 0, failed: 1, skipped: 0 });
+  expect(second).toEqual({ refreshed: 0, failed: 0, skipped: 1 });
+});
+
+async function storedCredentials2(workspaceId: string, secretId: string) {
+  const secret = await services.secrets.get(workspaceId, secretId);
+  if (!secret) throw new Error('secret vanished');
+  return { secret, credentials: await openCredentials(services.envelope, secret) };
+}
