@@ -11,6 +11,11 @@ export const PERMISSIONS = [
   'workspaces.auth_secret.edit',
   'workspaces.auth_secret.delete',
   'workspaces.auth_secret.refresh',
+  // The Barbican-compatible v1 secrets API.
+  'workspaces.secret.get',
+  'workspaces.secret.create',
+  'workspaces.secret.edit',
+  'workspaces.secret.delete',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -24,12 +29,15 @@ export type TenantPermission = (typeof TENANT_PERMISSIONS)[number];
 
 /** Named presets of the permission set, as the admin CLI grants them. */
 export const ROLES: Readonly<Record<string, readonly Permission[]>> = {
-  viewer: ['workspaces.auth_secret.get'],
+  viewer: ['workspaces.auth_secret.get', 'workspaces.secret.get'],
   editor: [
     'workspaces.auth_secret.get',
     'workspaces.auth_secret.create',
     'workspaces.auth_secret.edit',
     'workspaces.auth_secret.refresh',
+    'workspaces.secret.get',
+    'workspaces.secret.create',
+    'workspaces.secret.edit',
   ],
   admin: [...PERMISSIONS],
 };
