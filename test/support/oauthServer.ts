@@ -1,0 +1,211 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { resolve } from 'node:path';
+
+/**
+ * A real OAuth 2.0 authorization server (oidc-provider, in its own process: it is ESM only and stays
+ * out of jest's CommonJS module graph). See test/support/oauth-server.mjs for what it is configured with.
+ *
+ * Clients (grants authorization_code + refresh_token, redirect_uri http://127.0.0.1/cb):
+ * - `basic-client`: client_secret_basic, secret {@link OAUTH_CLIENTS}.basic.secret (needs RFC 6749
+ *   Appendix B form-encoding in the Authorization header); refresh tokens rotate.
+ * - `post-client`: client_secret_post, secret `post-secret`; refresh tokens rotate.
+ * - `norotate-client`: client_secret_basic, secret `norotate-secret`; refresh tokens are not rotated
+ *   and a refresh response carries no refresh_token.
+ */
+export interface OAuthServer {
+  /** e.g. http://127.0.0.1:41234 */
+  readonly issuer: string;
+  /** `${issuer}/token` */
+  readonly tokenUrl: string;
+  /** Mints a Grant and a refresh token for it, as if the user had gone through the browser flow. */
+  mintRefreshToken(clientId: string, accountId?: string, options?: MintOptions): Promise<string>;
+  /**
+   * Makes the next `count` token-endpoint requests fail (or, without count, all of them until
+   * `setFault('none')`): 503 with a text body, 429 with Retry-After, no answer at all, or a success
+   * without expires_in.
+   */
+  setFault(mode: OAuthFaultMode, count?: number, options?: { retryAfter?: number }): Promise<void>;
+  /** Token-endpoint requests seen since start or the last resetStats(), faulted ones included. */
+  stats(): Promise<OAuthServerStats>;
+  resetStats(): Promise<void>;
+  /** Stops the server (by the PID this helper started) and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+export type OAuthFaultMode = 'none' | '503' | '429' | 'hang' | 'omit-expires-in';
+
+export interface OAuthServerStats {
+  /** Every POST to the token endpoint. */
+  tokenRequests: number;
+  /** Those with grant_type=refresh_token. */
+  refreshGrants: number;
+}
+
+export interface MintOptions {
+  /** Default 'openid offline_access'. */
+  scope?: string;
+  /** Lifetime of this refresh token in seconds (default: the server's, 14 days). */
+  expiresIn?: number;
+}
+
+export interface OAuthServerOptions {
+  /** Default: a free one. */
+  port?: number;
+  /** Access token lifetime in seconds (expires_in), default 3600. */
+  accessTokenTtl?: number;
+  /** Refresh token lifetime in seconds, default 14 days. */
+  refreshTokenTtl?: number;
+  /**
+   * On by default: 401 invalid_client when a client authenticates with the method it is not
+   * registered for, or sends a Basic header whose id/secret were not form-urlencoded. oidc-provider
+   * alone accepts both.
+   */
+  strictClientAuth?: boolean;
+  /** Default 20 000 ms. */
+  startTimeoutMs?: number;
+}
+
+export const OAUTH_CLIENTS = {
+  basic: { clientId: 'basic-client', secret: 'basic secret:with/odd&chars', method: 'client_secret_basic' },
+  post: { clientId: 'post-client', secret: 'post-secret', method: 'client_secret_post' },
+  norotate: { clientId: 'norotate-client', secret: 'norotate-secret', method: 'client_secret_basic' },
+} as const;
+
+const SCRIPT = resolve(
+  typeof __dirname === 'string' ? __dirname : resolve('test/support'),
+  'oauth-server.mjs',
+);
+
+export async function startOAuthServer(options: OAuthServerOptions = {}): Promise<OAuthServer> {
+  const env: NodeJS.ProcessEnv = { ...process.env, EXIT_ON_STDIN_END: '1' };
+  env.PORT = String(options.port ?? 0);
+  if (options.accessTokenTtl !== undefined) env.ACCESS_TOKEN_TTL = String(options.accessTokenTtl);
+  if (options.refreshTokenTtl !== undefined) env.REFRESH_TOKEN_TTL = String(options.refreshTokenTtl);
+  if (options.strictClientAuth === false) env.STRICT_CLIENT_AUTH = '0';
+
+  // stdin stays an open pipe: if this process dies without stop(), the server sees it end and exits.
+  const child = spawn(process.execPath, [SCRIPT], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-20_000);
+  });
+
+  let ready: { issuer: string; tokenUrl: string };
+  try {
+    ready = await waitForReady(child, options.startTimeoutMs ?? 20_000, () => stderr);
+  } catch (error) {
+    await terminate(child);
+    throw error;
+  }
+  const { issuer, tokenUrl } = ready;
+  // A suite that forgets stop() must not keep jest alive: nothing here holds its event loop open, and
+  // when jest exits, the server sees its stdin end and exits too.
+  child.unref();
+  for (const stream of [child.stdin, child.stdout, child.stderr])
+    (stream as Partial<Socket> | null)?.unref?.();
+
+  const control = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${issuer}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`test OAuth server ${method} ${path}: ${response.status} ${text}`);
+    return JSON.parse(text) as T;
+  };
+
+  return {
+    issuer,
+    tokenUrl,
+    mintRefreshToken: async (clientId, accountId = 'user-1', mint = {}) => {
+      const { refresh_token } = await control<{ refresh_token: string }>('POST', '/test/mint', {
+        clientId,
+        accountId,
+        ...mint,
+      });
+      return refresh_token;
+    },
+    setFault: async (mode, count, fault = {}) => {
+      await control('POST', '/test/fault', { mode, ...(count === undefined ? {} : { count }), ...fault });
+    },
+    stats: () => control<OAuthServerStats>('GET', '/test/stats'),
+    resetStats: async () => {
+      await control('POST', '/test/reset-stats', {});
+    },
+    stop: () => terminate(child),
+  };
+}
+
+function waitForReady(
+  child: ChildProcess,
+  timeoutMs: number,
+  stderr: () => string,
+): Promise<{ issuer: string; tokenUrl: string }> {
+  return new Promise((resolveReady, reject) => {
+    let stdout = '';
+    const fail = (message: string) => {
+      cleanup();
+      reject(new Error(`${message}\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr()}`));
+    };
+    const onData = (chunk: Buffer) => {
+      stdout += chunk.toString();
+      for (const line of stdout.split('\n').slice(0, -1)) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(line);
+        } catch {
+          continue; // not ours (e.g. an oidc-provider notice)
+        }
+        if (isReady(parsed)) {
+          cleanup();
+          // Keep draining stdout so that the child never blocks on a full pipe.
+          child.stdout?.resume();
+          resolveReady({ issuer: parsed.issuer, tokenUrl: parsed.tokenUrl });
+          return;
+        }
+      }
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
+      fail(`test OAuth server exited before it was ready (code ${code}, signal ${signal})`);
+    const onError = (error: Error) => fail(`test OAuth server could not be started: ${error.message}`);
+    const timer = setTimeout(() => fail(`test OAuth server was not ready within ${timeoutMs} ms`), timeoutMs);
+    const cleanup = () => {
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      child.off('exit', onExit);
+      child.off('error', onError);
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', onExit);
+    child.once('error', onError);
+  });
+}
+
+function isReady(value: unknown): value is { ready: true; issuer: string; tokenUrl: string } {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  return record.ready === true && typeof record.issuer === 'string' && typeof record.tokenUrl === 'string';
+}
+
+async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const pid = child.pid;
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  signal(pid, 'SIGTERM');
+  const timer = setTimeout(() => signal(pid, 'SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+  child.stdin?.destroy();
+  child.stdout?.destroy();
+  child.stderr?.destroy();
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // already gone
+  }
+}
