@@ -21,6 +21,8 @@ export interface Config {
   readonly refreshWindowSeconds: number;
   /** How many refreshes the scheduled run has in flight at once. */
   readonly refreshConcurrency: number;
+  /** How long a warm container reuses an API key record and membership it has read (0: never). */
+  readonly accessCacheSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -46,6 +48,14 @@ function positiveInteger(env: Env, name: string, fallback: number): number {
   return value;
 }
 
+function nonNegativeInteger(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${name} must be a non-negative integer`);
+  return value;
+}
+
 export function readConfig(env: Env = process.env): Config {
   const kmsKeyId = env.KMS_KEY_ID || undefined;
   const localKeyFile = env.LOCAL_KEY_FILE || undefined;
@@ -67,5 +77,6 @@ export function readConfig(env: Env = process.env): Config {
     defaultTokenLifetimeSeconds: positiveInteger(env, 'DEFAULT_TOKEN_LIFETIME_SECONDS', 3600),
     refreshWindowSeconds: positiveInteger(env, 'REFRESH_WINDOW_SECONDS', 600),
     refreshConcurrency: positiveInteger(env, 'REFRESH_CONCURRENCY', 8),
+    accessCacheSeconds: nonNegativeInteger(env, 'ACCESS_CACHE_SECONDS', 30),
   });
 }

@@ -29,7 +29,7 @@ export function createServices(config: Config, dynamoDb: DynamoDBClient = new Dy
     : new LocalDataKeyProvider(config.localKeyFile ?? '');
   return {
     config,
-    directory: new DirectoryStore(table),
+    directory: new DirectoryStore(table, { accessCacheMs: config.accessCacheSeconds * 1000 }),
     secrets: new SecretStore(table),
     envelope: new Envelope(provider, { dataKeyMaxAgeMs: config.dataKeyMaxAgeSeconds * 1000 }),
     table,

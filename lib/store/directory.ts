@@ -17,6 +17,7 @@ import {
   type Workspace,
 } from '../model';
 import { INDEX, keys, membershipIndexAttributes } from './keys';
+import { TtlCache } from '../ttlCache';
 import { ConditionFailedError, keyString, type Table } from './table';
 
 /**
@@ -24,7 +25,20 @@ import { ConditionFailedError, keyString, type Table } from './table';
  * say who may do what, written mostly by the admin CLI and read on every request.
  */
 export class DirectoryStore {
-  constructor(private readonly table: Table) {}
+  /**
+   * API key records and memberships/grants found, kept for `accessCacheMs` in a warm container
+   * so that most requests need no authorisation read at all. Only records that exist are kept:
+   * a new grant takes effect at once, a revoked one within the cache's lifetime (as with API
+   * Gateway's authorizer cache). The presented key's secret is still checked on every request.
+   */
+  private readonly accessCache: TtlCache<Record<string, unknown>>;
+
+  constructor(
+    private readonly table: Table,
+    options: { accessCacheMs?: number } = {},
+  ) {
+    this.accessCache = new TtlCache(options.accessCacheMs ?? 0);
+  }
 
   async putTenant(tenant: Tenant): Promise<void> {
     await this.table.putIf(
@@ -109,7 +123,18 @@ export class DirectoryStore {
       scope.workspaceId === undefined ? undefined : keys.membership(scope.workspaceId, userId);
     const grantKey = scope.tenantId === undefined ? undefined : keys.tenantGrant(scope.tenantId, userId);
     const wanted = [apiKeyKey, membershipKey, grantKey].filter((key) => key !== undefined);
-    const found = await this.table.batchGet(wanted, { consistent: true });
+    const found = new Map<string, Record<string, unknown>>();
+    const missing = wanted.filter((key) => {
+      const cached = this.accessCache.get(keyString(key));
+      if (cached) found.set(keyString(key), cached);
+      return !cached;
+    });
+    if (missing.length > 0) {
+      for (const [key, item] of await this.table.batchGet(missing, { consistent: true })) {
+        found.set(key, item);
+        this.accessCache.set(key, item);
+      }
+    }
     const apiKeyItem = found.get(keyString(apiKeyKey));
     const membershipItem = membershipKey && found.get(keyString(membershipKey));
     const grantItem = grantKey && found.get(keyString(grantKey));
