@@ -19,14 +19,20 @@ export interface Services {
   readonly table: Table;
 }
 
-export function createServices(config: Config, dynamoDb: DynamoDBClient = new DynamoDBClient({})): Services {
+export function createServices(
+  config: Config,
+  dynamoDb: DynamoDBClient = new DynamoDBClient({}),
+  dataKeys?: DataKeyProvider,
+): Services {
   const table = new Table(
     DynamoDBDocumentClient.from(dynamoDb, { marshallOptions: { removeUndefinedValues: true } }),
     config.tableName,
   );
-  const provider: DataKeyProvider = config.kmsKeyId
-    ? new KmsDataKeyProvider(new KMSClient({}), config.kmsKeyId)
-    : new LocalDataKeyProvider(config.localKeyFile ?? '');
+  const provider: DataKeyProvider =
+    dataKeys ??
+    (config.kmsKeyId
+      ? new KmsDataKeyProvider(new KMSClient({}), config.kmsKeyId)
+      : new LocalDataKeyProvider(config.localKeyFile ?? ''));
   return {
     config,
     directory: new DirectoryStore(table, { accessCacheMs: config.accessCacheSeconds * 1000 }),
@@ -37,6 +43,14 @@ export function createServices(config: Config, dynamoDb: DynamoDBClient = new Dy
 }
 
 let containerServices: Services | undefined;
+
+/**
+ * Installs the container's services instead of building them from the environment: for
+ * benchmarks and tests that drive the real handlers with instrumented clients.
+ */
+export function provideServices(provided: Services): void {
+  containerServices = provided;
+}
 
 /** The container's services: created on first use (at cold start, from module scope), then reused. */
 export function services(): Services {

@@ -1,0 +1,138 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readConfig } from '../lib/config';
+import { LocalDataKeyProvider } from '../lib/crypto/localDataKeys';
+import { createServices, provideServices, type Services } from '../lib/services';
+import {
+  closeServer,
+  ensureTable,
+  LOCAL_CREDENTIALS,
+  localEnvironment,
+  startDynamo,
+} from '../scripts/localStack';
+import { countingProvider, emptyCounters, instrumentDynamo, type CostCounters } from './instrument';
+
+/**
+ * The real handlers, in process, on a real embedded DynamoDB, with every DynamoDB and KMS-side
+ * call counted. `coldStart()` throws the container's state away (new clients, empty caches), as
+ * a new Lambda container would start.
+ */
+export interface HandlerStack {
+  services: Services;
+  counters: CostCounters;
+  /** Resets the counters and returns the previous ones. */
+  take(): CostCounters;
+  coldStart(): void;
+  invoke(handler: LambdaHandler, request: HttpRequest): Promise<HttpAnswer>;
+  stop(): Promise<void>;
+}
+
+export type LambdaHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyResultV2>;
+
+export interface HttpRequest {
+  method: string;
+  /** Route template, e.g. /v2/workspaces/{workspaceId}/secrets */
+  route: string;
+  pathParameters: Record<string, string>;
+  query?: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+export interface HttpAnswer {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export async function startHandlerStack(env: Record<string, string> = {}): Promise<HandlerStack> {
+  const { server, endpoint } = await startDynamo(0);
+  await ensureTable(endpoint, 'auth-secrets-bench');
+  const keyFile = join(mkdtempSync(join(tmpdir(), 'auth-secrets-bench-')), 'local-kms.key');
+  const config = readConfig({
+    ...localEnvironment({ dynamoEndpoint: endpoint, keyFile, tableName: 'auth-secrets-bench' }),
+    ...env,
+  });
+  let counters = emptyCounters();
+  const current = () => counters;
+  const clients: DynamoDBClient[] = [];
+  const build = () => {
+    const dynamoDb = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+    instrumentDynamo(dynamoDb, current);
+    clients.push(dynamoDb);
+    const services = createServices(
+      config,
+      dynamoDb,
+      countingProvider(new LocalDataKeyProvider(keyFile), current),
+    );
+    provideServices(services);
+    return services;
+  };
+  const stack: HandlerStack = {
+    services: build(),
+    get counters() {
+      return counters;
+    },
+    take() {
+      const taken = counters;
+      counters = emptyCounters();
+      return taken;
+    },
+    coldStart() {
+      stack.services = build();
+    },
+    async invoke(handler, request) {
+      const rawPath = request.route.replace(
+        /\{(\w+)\}/g,
+        (_, name: string) => request.pathParameters[name] ?? '',
+      );
+      const event = {
+        version: '2.0',
+        routeKey: `${request.method} ${request.route}`,
+        rawPath,
+        rawQueryString: request.query ?? '',
+        headers: {
+          ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...Object.fromEntries(
+            Object.entries(request.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
+          ),
+        },
+        pathParameters: request.pathParameters,
+        body: request.body === undefined ? undefined : JSON.stringify(request.body),
+        isBase64Encoded: false,
+        requestContext: {
+          domainName: 'bench.local',
+          http: {
+            method: request.method,
+            path: rawPath,
+            protocol: 'HTTP/1.1',
+            sourceIp: '127.0.0.1',
+            userAgent: 'bench',
+          },
+        },
+      } as unknown as APIGatewayProxyEventV2;
+      const context = { getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
+      const result = await handler(event, context);
+      if (typeof result === 'string') return { statusCode: 200, headers: {}, body: result };
+      const text = result.body ?? '';
+      return {
+        statusCode: result.statusCode ?? 200,
+        headers: Object.fromEntries(
+          Object.entries(result.headers ?? {}).map(([name, value]) => [name, String(value)]),
+        ),
+        body: text ? JSON.parse(text) : undefined,
+      };
+    },
+    async stop() {
+      for (const client of clients) client.destroy();
+      await closeServer(server);
+    },
+  };
+  return stack;
+}
