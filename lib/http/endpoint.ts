@@ -8,6 +8,7 @@ import type { Membership, Permission, TenantGrant, TenantPermission } from '../m
 import type { Services } from '../services';
 import { errorResponse } from './errors';
 import { JSON_MEDIA_TYPE, negotiateResponseType, requireJsonContentType } from './mediaTypes';
+import { readQuery } from './query';
 import { STATUS_OF, type HttpResult } from './results';
 
 /** Bodies beyond this are refused before parsing; credentials are small. */
@@ -21,7 +22,8 @@ export interface EndpointRequest {
   /** The caller's grant on the tenant in the path, for tenant endpoints. */
   readonly tenantGrant: TenantGrant | undefined;
   readonly path: Readonly<Record<string, string>>;
-  readonly query: URLSearchParams;
+  /** The query parameters, each given at most once and all among `queryParameters`. */
+  readonly query: ReadonlyMap<string, string>;
   readonly body: unknown;
 }
 
@@ -33,6 +35,8 @@ export interface WorkspaceRequest extends EndpointRequest {
 export interface EndpointOptions {
   /** Whether the endpoint takes a JSON body. */
   readonly acceptsBody?: boolean;
+  /** The query parameters the endpoint understands; any other answers 400 (JSON:API). */
+  readonly queryParameters?: readonly string[];
 }
 
 interface ChainOptions extends EndpointOptions {
@@ -154,7 +158,7 @@ function authentication(getServices: () => Services, options: ChainOptions): Mid
         membership,
         tenantGrant,
         path,
-        query: new URLSearchParams(event.rawQueryString ?? ''),
+        query: readQuery(new URLSearchParams(event.rawQueryString ?? ''), options.queryParameters ?? []),
         body: options.acceptsBody ? parseBody(event) : undefined,
       };
     },
@@ -163,7 +167,7 @@ function authentication(getServices: () => Services, options: ChainOptions): Mid
 
 function parseBody(event: Event): unknown {
   const raw =
-    event.body === undefined
+    event.body === undefined || event.body === null
       ? ''
       : event.isBase64Encoded
         ? Buffer.from(event.body, 'base64').toString('utf8')
@@ -172,11 +176,18 @@ function parseBody(event: Event): unknown {
     throw new PayloadTooLargeError(`The request body may be at most ${MAX_BODY_BYTES} bytes.`);
   }
   if (!raw.trim()) throw new BadRequestError('The request needs a JSON body.', { source: { pointer: '' } });
+  let parsed: unknown;
   try {
-    return JSON.parse(raw);
+    parsed = JSON.parse(raw);
   } catch {
     throw new BadRequestError('The request body is not valid JSON.', { source: { pointer: '' } });
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new BadRequestError('The request body must be a JSON object (a JSON:API document).', {
+      source: { pointer: '' },
+    });
+  }
+  return parsed;
 }
 
 function toResponse(result: HttpResult, contentType: string): Result {

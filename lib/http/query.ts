@@ -5,6 +5,8 @@ export const MAX_PAGE_LIMIT = 100;
 /** Far beyond any real list, small enough to stay an exact integer everywhere. */
 const MAX_PAGE_OFFSET = 1_000_000_000;
 
+export const PAGE_PARAMETERS = ['page[offset]', 'page[limit]'] as const;
+
 export interface PageRequest {
   readonly offset: number;
   readonly limit: number;
@@ -14,7 +16,7 @@ export interface PageRequest {
  * Checks the query string against the parameters an endpoint supports. JSON:API asks for a 400
  * on a parameter the server does not understand, and a repeated parameter is ambiguous.
  */
-export function readQuery(query: URLSearchParams, supported: readonly string[]): Map<string, string> {
+export function readQuery(query: URLSearchParams, supported: readonly string[]): ReadonlyMap<string, string> {
   const values = new Map<string, string>();
   for (const [name, value] of query) {
     if (!supported.includes(name)) {
@@ -32,7 +34,7 @@ export function readQuery(query: URLSearchParams, supported: readonly string[]):
   return values;
 }
 
-export function readPage(values: Map<string, string>): PageRequest {
+export function readPage(values: ReadonlyMap<string, string>): PageRequest {
   return {
     offset: readInteger(values, 'page[offset]', 0, 0, MAX_PAGE_OFFSET),
     limit: readInteger(values, 'page[limit]', DEFAULT_PAGE_LIMIT, 1, MAX_PAGE_LIMIT),
@@ -40,7 +42,7 @@ export function readPage(values: Map<string, string>): PageRequest {
 }
 
 function readInteger(
-  values: Map<string, string>,
+  values: ReadonlyMap<string, string>,
   name: string,
   fallback: number,
   min: number,
@@ -58,11 +60,19 @@ function readInteger(
 }
 
 /** A filter value: absent, or a non-empty string of reasonable length. */
-export function readFilter(values: Map<string, string>, name: string): string | undefined {
+export function readFilter(values: ReadonlyMap<string, string>, name: string): string | undefined {
   const raw = values.get(name);
   if (raw === undefined) return undefined;
   if (raw.length === 0 || raw.length > 100) {
     throw new BadRequestError(`${name} must be an id.`, { source: { parameter: name } });
   }
   return raw;
+}
+
+/** A flag parameter: absent or `false` is false, `true` is true, anything else a 400. */
+export function readBoolean(values: ReadonlyMap<string, string>, name: string): boolean {
+  const raw = values.get(name);
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new BadRequestError(`${name} must be true or false.`, { source: { parameter: name } });
 }
