@@ -5,6 +5,11 @@ import { services } from '../lib/services';
 
 // The document's example answers "201 OK" with an array; this answers 200 with the secret (DESIGN.md).
 export const handler = workspaceEndpoint(services, 'workspaces.auth_secret.refresh', {}, async (request) => {
-  const secret = await refreshSecretNow(services(), request.membership, request.path.secretId ?? '');
+  const secret = await refreshSecretNow(
+    services(),
+    request.membership,
+    request.path.secretId ?? '',
+    request.receivedAt,
+  );
   return ok({ data: secret, meta: {} });
 });

@@ -1,4 +1,10 @@
-import { ConcurrentModificationError, ConflictError, NotFoundError, ValidationError } from '../errors';
+import {
+  ConcurrentModificationError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  ValidationError,
+} from '../errors';
 import type { Caller } from '../auth/authenticate';
 import { authClientResource } from '../directory/views';
 import { isId, newId } from '../ids';
@@ -25,9 +31,12 @@ async function requireReadAccess(
 ) {
   if (grant?.permissions.includes('tenants.auth_client.get')) return;
   const memberships = await deps.directory.listMemberships(caller.userId);
-  if (!memberships.some((membership) => membership.tenantId === tenantId)) {
-    throw new NotFoundError('No such tenant, or no access to its auth-clients.');
+  if (memberships.some((membership) => membership.tenantId === tenantId)) return;
+  if (grant) {
+    // The caller manages this tenant's auth-clients in some way, so the tenant is no secret to them.
+    throw new ForbiddenError('This request needs the tenants.auth_client.get permission on the tenant.');
   }
+  throw new NotFoundError('No such tenant, or no access to its auth-clients.');
 }
 
 export async function listAuthClients(
@@ -167,9 +176,9 @@ export async function deleteAuthClient(deps: Deps, tenantId: string, authClientI
 
 function checkShape(deps: Deps, client: AuthClient, fields: AuthClientFields): AuthClient {
   if (client.type === 'other') {
-    const oauthOnly = (['tokenUrl', 'clientId', 'clientSecret', 'scopes', 'defaultExpiresIn'] as const).find(
-      (name) => fields[name] !== undefined && fields[name] !== null,
-    );
+    const oauthOnly = (
+      ['tokenUrl', 'clientId', 'clientSecret', 'authMethod', 'scopes', 'defaultExpiresIn'] as const
+    ).find((name) => fields[name] !== undefined && fields[name] !== null);
     if (oauthOnly) {
       throw new ValidationError('Only oauth2 auth-clients have token endpoint settings.', {
         source: { pointer: `/data/attributes/${POINTER_NAMES[oauthOnly]}` },
@@ -200,6 +209,7 @@ async function withSecret(
 }
 
 const POINTER_NAMES = {
+  authMethod: 'auth_method',
   tokenUrl: 'token_url',
   clientId: 'client_id',
   clientSecret: 'client_secret',

@@ -25,6 +25,8 @@ export interface EndpointRequest {
   /** The query parameters, each given at most once and all among `queryParameters`. */
   readonly query: ReadonlyMap<string, string>;
   readonly body: unknown;
+  /** When API Gateway received the request (epoch ms); the Lambda's clock if it does not say. */
+  readonly receivedAt: number;
 }
 
 /** What handlers under /v2/workspaces/{workspaceId} receive: the caller's membership is certain. */
@@ -160,6 +162,7 @@ function authentication(getServices: () => Services, options: ChainOptions): Mid
         path,
         query: readQuery(new URLSearchParams(event.rawQueryString ?? ''), options.queryParameters ?? []),
         body: options.acceptsBody ? parseBody(event) : undefined,
+        receivedAt: event.requestContext?.timeEpoch ?? Date.now(),
       };
     },
   };

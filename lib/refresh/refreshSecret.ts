@@ -40,10 +40,12 @@ export async function refreshSecret(
   deps: Deps,
   workspaceId: string,
   secretId: string,
-  now: () => number = Date.now,
+  options: { now?: () => number; requestedAt?: number } = {},
 ): Promise<RefreshResult> {
-  // A refresh outcome stored after this moment answers this call too (see outcomeSince).
-  const startedAt = new Date(now()).toISOString();
+  const now = options.now ?? Date.now;
+  // A refresh outcome stored after the request arrived answers it too (see outcomeSince): a
+  // request queued behind a refresh that has just finished must not spend the new token again.
+  const startedAt = new Date(options.requestedAt ?? now()).toISOString();
   const existing = await deps.secrets.get(workspaceId, secretId);
   if (!existing) throw new NotFoundError('No such auth-secret in this workspace.');
   if (existing.authType !== 'oauth2') {
@@ -55,12 +57,17 @@ export async function refreshSecret(
   }
   const leaseMs = deps.config.refreshTimeoutMs + 7000;
   const owner = randomUUID();
-  const leased = await deps.secrets.acquireLease(workspaceId, secretId, owner, now(), leaseMs);
-  if (!leased) {
-    return { kind: 'waited', secret: await waitForLease(deps, workspaceId, secretId, now, leaseMs) };
+  let leased: SecretRecord | undefined;
+  // Take the lease, or wait for its holder's outcome. A holder that died without one leaves an
+  // expired lease behind, which the next round takes over.
+  for (let round = 0; !leased; round++) {
+    leased = await deps.secrets.acquireLease(workspaceId, secretId, owner, now(), leaseMs);
+    if (leased) break;
+    const latest = await waitForLease(deps, workspaceId, secretId, now, leaseMs);
+    if (outcomeSince(latest, startedAt) || round >= 1) return { kind: 'waited', secret: latest };
   }
   if (outcomeSince(leased, startedAt)) {
-    // Another refresh finished between our first read and our lease: its result answers us too.
+    // Another refresh finished between the request's arrival and our lease: its result answers us too.
     await deps.secrets.releaseLease(workspaceId, secretId, owner);
     return { kind: 'waited', secret: leased };
   }

@@ -69,7 +69,7 @@ export async function refreshDueSecrets(
         continue;
       }
       try {
-        const result = await refreshSecret(deps, candidate.workspaceId, candidate.secretId, now);
+        const result = await refreshSecret(deps, candidate.workspaceId, candidate.secretId, { now });
         if (result.kind === 'waited') summary.skipped++;
         else if (result.outcome.kind === 'success') summary.refreshed++;
         else summary.failed++;

@@ -3,12 +3,14 @@ import type { Membership } from '../model';
 import { isId } from '../ids';
 import { openCredentials, secretResource, type SecretResource } from '../secrets/view';
 import type { Services } from '../services';
-import { refreshSecret } from './refreshSecret';
+import { refreshSecret, type RefreshResult } from './refreshSecret';
 import type { RefreshOutcome } from './tokenEndpoint';
 
 type Deps = Pick<Services, 'directory' | 'secrets' | 'envelope' | 'config'>;
 
-const UPSTREAM_STATUS: Record<Extract<RefreshOutcome, { kind: 'transient' }>['reason'], 502 | 503 | 504> = {
+type Transient = Extract<RefreshOutcome, { kind: 'transient' }>;
+
+const UPSTREAM_STATUS: Record<Transient['reason'], 502 | 503 | 504> = {
   unavailable: 502,
   bad_response: 502,
   rate_limited: 503,
@@ -25,29 +27,13 @@ export async function refreshSecretNow(
   deps: Deps,
   membership: Membership,
   secretId: string,
+  requestedAt: number = Date.now(),
 ): Promise<SecretResource> {
   if (!isId(secretId)) throw new NotFoundError('No such auth-secret in this workspace.');
-  const startedAt = new Date().toISOString();
-  const result = await refreshSecret(deps, membership.workspaceId, secretId);
+  const startedAt = new Date(requestedAt).toISOString();
+  const result = await refreshSecret(deps, membership.workspaceId, secretId, { requestedAt });
   const { secret } = result;
-  const failure =
-    result.kind === 'ran'
-      ? result.outcome.kind === 'success'
-        ? undefined
-        : result.outcome
-      : secret.refreshError && secret.refreshError.at >= startedAt
-        ? secret.refreshError.transient
-          ? ({
-              kind: 'transient',
-              reason: 'unavailable',
-              description: secret.refreshError.description,
-            } as const)
-          : ({
-              kind: 'permanent',
-              error: secret.refreshError.code,
-              description: secret.refreshError.description,
-            } as const)
-        : undefined;
+  const failure = failureOf(result, startedAt);
   if (failure?.kind === 'permanent') {
     throw new UnprocessableError(
       failure.error,
@@ -63,4 +49,30 @@ export async function refreshSecretNow(
     );
   }
   return secretResource(secret, await openCredentials(deps.envelope, secret));
+}
+
+type Failure = Exclude<RefreshOutcome, { kind: 'success' }>;
+
+/**
+ * What went wrong, if anything: this call's own outcome, or, for a call that waited on another
+ * refresh, the outcome that one stored after this request arrived.
+ */
+function failureOf(result: RefreshResult, startedAt: string): Failure | undefined {
+  if (result.kind === 'ran') return result.outcome.kind === 'success' ? undefined : result.outcome;
+  const { refreshedAt, refreshError } = result.secret;
+  if (refreshError && refreshError.at >= startedAt) {
+    if (!refreshError.transient) {
+      return { kind: 'permanent', error: refreshError.code, description: refreshError.description };
+    }
+    const reason =
+      refreshError.code in UPSTREAM_STATUS ? (refreshError.code as Transient['reason']) : 'unavailable';
+    return { kind: 'transient', reason, description: refreshError.description };
+  }
+  if (refreshedAt !== null && refreshedAt >= startedAt) return undefined;
+  // Another refresh held the lease all along and stored nothing in time.
+  return {
+    kind: 'transient',
+    reason: 'unavailable',
+    description: 'another refresh of this secret did not finish in time',
+  };
 }
