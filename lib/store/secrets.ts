@@ -164,7 +164,8 @@ export class SecretStore {
   }
 }
 
-function toItem(secret: SecretRecord): Record<string, unknown> {
+/** A secret as its item: key, record and index attributes (also used by the benchmark's bulk load). */
+export function toItem(secret: SecretRecord): Record<string, unknown> {
   return {
     ...keys.secret(secret.workspaceId, secret.id),
     entity: 'auth-secret',
