@@ -36,6 +36,43 @@ const FUNCTIONS = {
     purposes: ['auth-client'],
   },
   authClientsDelete: { dynamodb: [...READ, 'dynamodb:Query', 'dynamodb:DeleteItem'], indexes: true },
+  // The v1 (Barbican) API. Every function may Query the caller's memberships (a request without
+  // X-Project-Id uses the caller's only workspace); payloads are sealed under their own purpose.
+  v1SecretsList: { dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:Query'], indexes: true },
+  v1SecretsCreate: {
+    dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem'],
+    indexes: true,
+    kms: ['kms:GenerateDataKey'],
+    purposes: ['barbican-secret'],
+  },
+  v1SecretsGet: {
+    dynamodb: [...READ, 'dynamodb:Query'],
+    indexes: true,
+    kms: ['kms:Decrypt'],
+    purposes: ['barbican-secret'],
+  },
+  v1SecretsPayloadGet: {
+    dynamodb: [...READ, 'dynamodb:Query'],
+    indexes: true,
+    kms: ['kms:Decrypt'],
+    purposes: ['barbican-secret'],
+  },
+  v1SecretsPut: {
+    dynamodb: [...READ, 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    indexes: true,
+    kms: ['kms:GenerateDataKey'],
+    purposes: ['barbican-secret'],
+  },
+  v1SecretsDelete: {
+    dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:DeleteItem'],
+    indexes: true,
+  },
+  v1SecretsMetadataGet: { dynamodb: [...READ, 'dynamodb:Query'], indexes: true },
+  v1SecretsMetadataPut: { dynamodb: [...READ, 'dynamodb:Query', 'dynamodb:UpdateItem'], indexes: true },
+  v1SecretsMetadataPost: { dynamodb: [...READ, 'dynamodb:Query', 'dynamodb:UpdateItem'], indexes: true },
+  v1SecretsMetadatumGet: { dynamodb: [...READ, 'dynamodb:Query'], indexes: true },
+  v1SecretsMetadatumPut: { dynamodb: [...READ, 'dynamodb:Query', 'dynamodb:UpdateItem'], indexes: true },
+  v1SecretsMetadatumDelete: { dynamodb: [...READ, 'dynamodb:Query', 'dynamodb:UpdateItem'], indexes: true },
 };
 
 const roleName = (fn) => `${fn[0].toUpperCase()}${fn.slice(1)}Role`;

@@ -155,3 +155,59 @@ export const secretSchema = z.object({
   updatedAt: timestamp,
 });
 export type SecretRecord = z.infer<typeof secretSchema>;
+
+/** The payload media types a v1 (Barbican) secret is stored under, as Barbican normalises them. */
+export const V1_CONTENT_TYPES = [
+  'text/plain',
+  'application/octet-stream',
+  'application/pkcs8',
+  'application/pkix-cert',
+] as const;
+export type V1ContentType = (typeof V1_CONTENT_TYPES)[number];
+
+/** A user metadata entry of a v1 secret (Barbican's SecretUserMetadatum: lower-case URL-safe key). */
+export const v1MetadatumSchema = z.object({ key: z.string(), value: z.string() });
+
+/**
+ * A secret of the v1 (Barbican-compatible) API. Attributes Barbican shows as null are stored
+ * absent. The payload is sealed by the envelope and bound to this secret; until a payload is
+ * given (two-step creation) `sealedPayload` and `contentType` are absent.
+ */
+export const v1SecretSchema = z.object({
+  id: z.string(),
+  tenantId: z.string(),
+  workspaceId: z.string(),
+  name: z.string().nullable().default(null),
+  secretType: z.string(),
+  algorithm: z.string().nullable().default(null),
+  bitLength: z.number().int().nullable().default(null),
+  mode: z.string().nullable().default(null),
+  /** UTC, `YYYY-MM-DDTHH:MM:SS.ffffffZ` (microseconds, as Barbican keeps them): sorts as it compares. */
+  expiration: z.string().nullable().default(null),
+  /** The user who created it (Barbican's `creator_id`). */
+  creatorId: z.string(),
+  contentType: z.enum(V1_CONTENT_TYPES).nullable().default(null),
+  /** The payload bytes (base64), sealed by the envelope. */
+  sealedPayload: z.string().nullable().default(null),
+  metadata: z.array(v1MetadatumSchema).default([]),
+  /** Bumped on every write; writes are conditional on the version they read. */
+  version: z.number().int(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+export type V1SecretRecord = z.infer<typeof v1SecretSchema>;
+
+/** What the v1 list index projects of a secret: the list fields, never the payload or metadata. */
+export const v1SecretListEntrySchema = v1SecretSchema.pick({
+  name: true,
+  secretType: true,
+  algorithm: true,
+  bitLength: true,
+  mode: true,
+  expiration: true,
+  creatorId: true,
+  contentType: true,
+  createdAt: true,
+  updatedAt: true,
+});
+export type V1SecretListEntry = z.infer<typeof v1SecretListEntrySchema> & { readonly id: string };

@@ -40,7 +40,8 @@ export function closeServer(server: Server): Promise<void> {
 export async function ensureTable(endpoint: string, tableName: string): Promise<void> {
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    warnOfMissingIndexes(tableName, Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName) ?? []);
     return;
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
@@ -53,6 +54,21 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
     }),
   );
   client.destroy();
+}
+
+/**
+ * dynalite cannot add an index to an existing table, so a data directory made before an index was
+ * added lacks it (the v1 list needs `v1SecretsByWorkspace`). Say so, rather than fail later.
+ */
+function warnOfMissingIndexes(tableName: string, present: Array<string | undefined>): void {
+  const missing = tableDefinition.GlobalSecondaryIndexes.map((index) => index.IndexName).filter(
+    (name) => !present.includes(name),
+  );
+  if (missing.length === 0) return;
+  console.warn(
+    `The local table ${tableName} predates the index(es) ${missing.join(', ')}: the requests that use them ` +
+      'will fail. Move the data directory aside (or set DATA_DIR) to start with a complete table.',
+  );
 }
 
 /** The SDK insists on credentials even for a local endpoint; these open nothing real. */

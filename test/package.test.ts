@@ -50,6 +50,18 @@ const ENDPOINTS: Record<string, string> = {
   'GET /v2/tenants/{tenantId}/auth-clients/{authClientId}': 'authClientsGet',
   'PATCH /v2/tenants/{tenantId}/auth-clients/{authClientId}': 'authClientsPatch',
   'DELETE /v2/tenants/{tenantId}/auth-clients/{authClientId}': 'authClientsDelete',
+  'GET /v1/secrets': 'v1SecretsList',
+  'POST /v1/secrets': 'v1SecretsCreate',
+  'GET /v1/secrets/{secretId}': 'v1SecretsGet',
+  'PUT /v1/secrets/{secretId}': 'v1SecretsPut',
+  'DELETE /v1/secrets/{secretId}': 'v1SecretsDelete',
+  'GET /v1/secrets/{secretId}/payload': 'v1SecretsPayloadGet',
+  'GET /v1/secrets/{secretId}/metadata': 'v1SecretsMetadataGet',
+  'PUT /v1/secrets/{secretId}/metadata': 'v1SecretsMetadataPut',
+  'POST /v1/secrets/{secretId}/metadata': 'v1SecretsMetadataPost',
+  'GET /v1/secrets/{secretId}/metadata/{key}': 'v1SecretsMetadatumGet',
+  'PUT /v1/secrets/{secretId}/metadata/{key}': 'v1SecretsMetadatumPut',
+  'DELETE /v1/secrets/{secretId}/metadata/{key}': 'v1SecretsMetadatumDelete',
 };
 
 interface Access {
@@ -61,6 +73,9 @@ interface Access {
 const AUTHENTICATE = 'dynamodb:BatchGetItem';
 const SECRET = ['auth-secret'];
 const CLIENT = ['auth-client'];
+const BARBICAN = ['barbican-secret'];
+/** Every v1 function may Query the caller's memberships: without X-Project-Id, their only workspace is used. */
+const MEMBERSHIPS = 'dynamodb:Query';
 
 /**
  * What each function does, and so all its role may allow besides writing its own logs. Every
@@ -121,6 +136,36 @@ const LEAST_PRIVILEGE: Record<string, Access> = {
   },
   // Query of the client's secrets (409, or deleted with ?cascade=true), then DeleteItem.
   authClientsDelete: { actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DeleteItem'] },
+  // The v1 (Barbican) API: the list is one Query on its INCLUDE index, no payload read, no KMS.
+  v1SecretsList: { actions: [AUTHENTICATE, MEMBERSHIPS] },
+  v1SecretsCreate: {
+    actions: [AUTHENTICATE, MEMBERSHIPS, 'dynamodb:PutItem', 'kms:GenerateDataKey'],
+    purposes: BARBICAN,
+  },
+  // Metadata, or (with a non-JSON Accept) the payload, as Barbican's older clients ask for it.
+  v1SecretsGet: {
+    actions: [AUTHENTICATE, MEMBERSHIPS, 'dynamodb:GetItem', 'kms:Decrypt'],
+    purposes: BARBICAN,
+  },
+  v1SecretsPayloadGet: {
+    actions: [AUTHENTICATE, MEMBERSHIPS, 'dynamodb:GetItem', 'kms:Decrypt'],
+    purposes: BARBICAN,
+  },
+  // The payload of a secret created without one: a conditional UpdateItem, sealed first.
+  v1SecretsPut: {
+    actions: [AUTHENTICATE, MEMBERSHIPS, 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'kms:GenerateDataKey'],
+    purposes: BARBICAN,
+  },
+  v1SecretsDelete: { actions: [AUTHENTICATE, MEMBERSHIPS, 'dynamodb:DeleteItem'] },
+  // User metadata lives on the secret's item: read it, change it with a conditional UpdateItem.
+  v1SecretsMetadataGet: { actions: [AUTHENTICATE, MEMBERSHIPS, 'dynamodb:GetItem'] },
+  v1SecretsMetadataPut: { actions: [AUTHENTICATE, MEMBERSHIPS, 'dynamodb:GetItem', 'dynamodb:UpdateItem'] },
+  v1SecretsMetadataPost: { actions: [AUTHENTICATE, MEMBERSHIPS, 'dynamodb:GetItem', 'dynamodb:UpdateItem'] },
+  v1SecretsMetadatumGet: { actions: [AUTHENTICATE, MEMBERSHIPS, 'dynamodb:GetItem'] },
+  v1SecretsMetadatumPut: { actions: [AUTHENTICATE, MEMBERSHIPS, 'dynamodb:GetItem', 'dynamodb:UpdateItem'] },
+  v1SecretsMetadatumDelete: {
+    actions: [AUTHENTICATE, MEMBERSHIPS, 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  },
 };
 const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 
@@ -502,7 +547,7 @@ describe('serverless package', () => {
               StringEquals: { 'kms:EncryptionContext:purpose': expect.anything() },
             },
           });
-          for (const purpose of ['auth-secret', 'auth-client']) {
+          for (const purpose of ['auth-secret', 'auth-client', 'barbican-secret']) {
             expect({ name: fn.name, purpose, allowed: purposes.includes(`"${purpose}"`) }).toEqual({
               name: fn.name,
               purpose,

@@ -28,7 +28,26 @@ export const INDEX = {
   secretsDueForRefresh: { name: 'secretsDueForRefresh', pk: 'dueShard', sk: 'dueAt' },
   /** The workspaces a user belongs to (ALL projection: memberships are small). */
   membershipsByUser: { name: 'membershipsByUser', pk: 'memberOfPk', sk: 'memberOfSk' },
+  /**
+   * A workspace's v1 (Barbican) secrets in creation order. INCLUDE projection of the fields a
+   * Barbican list shows, so a list page is one Query that never reads a payload or metadata.
+   */
+  v1SecretsByWorkspace: { name: 'v1SecretsByWorkspace', pk: 'v1ByWorkspacePk', sk: 'v1ByWorkspaceSk' },
 } as const;
+
+/** The item attributes `v1SecretsByWorkspace` projects: everything a v1 list entry shows. */
+export const V1_SECRET_LIST_ATTRIBUTES = [
+  'name',
+  'algorithm',
+  'bitLength',
+  'mode',
+  'secretType',
+  'expiration',
+  'contentType',
+  'creatorId',
+  'createdAt',
+  'updatedAt',
+] as const;
 
 export type IndexName = (typeof INDEX)[keyof typeof INDEX]['name'];
 
@@ -54,6 +73,11 @@ export const keys = {
   secret: (workspaceId: string, secretId: string): Key => ({
     pk: `WS#${workspaceId}`,
     sk: `SECRET#${secretId}`,
+  }),
+  /** A secret of the v1 (Barbican) API: its own sort-key prefix, in the workspace's partition. */
+  v1Secret: (workspaceId: string, secretId: string): Key => ({
+    pk: `WS#${workspaceId}`,
+    sk: `V1SECRET#${secretId}`,
   }),
 };
 
@@ -145,4 +169,12 @@ export function secretListQuery(
   }
   const index = INDEX.secretsByWorkspace;
   return { index: index.name, pkName: index.pk, pkValue: `WS#${workspaceId}`, skName: index.sk };
+}
+
+/** The list index entry of a v1 secret: every v1 secret is listed, in id (creation) order. */
+export function v1SecretIndexAttributes(secret: { id: string; workspaceId: string }): Record<string, string> {
+  return {
+    [INDEX.v1SecretsByWorkspace.pk]: `WS#${secret.workspaceId}`,
+    [INDEX.v1SecretsByWorkspace.sk]: secret.id,
+  };
 }
