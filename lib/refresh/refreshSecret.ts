@@ -12,8 +12,11 @@ type Deps = Pick<Services, 'directory' | 'secrets' | 'envelope' | 'config'>;
 export type RefreshResult =
   /** This call talked to the provider; `outcome` says how it went, `secret` is what was stored. */
   | { readonly kind: 'ran'; readonly outcome: RefreshOutcome; readonly secret: SecretRecord }
-  /** Another refresh held the lease; this call waited for it and returns what it stored. */
-  | { readonly kind: 'waited'; readonly secret: SecretRecord };
+  /**
+   * Another refresh held the lease (or had just finished); this call returns what it stored.
+   * Outcomes stored at or after `startedAt` belong to this call.
+   */
+  | { readonly kind: 'waited'; readonly secret: SecretRecord; readonly startedAt: string };
 
 const POLL_INTERVAL_MS = 100;
 const BACKOFF_BASE_MS = 60_000;
@@ -44,7 +47,7 @@ export async function refreshSecret(
 ): Promise<RefreshResult> {
   const now = options.now ?? Date.now;
   // A refresh outcome stored after the request arrived answers it too (see outcomeSince): a
-  // request queued behind a refresh that has just finished must not spend the new token again.
+  // request that queued behind a refresh in flight must not spend the new token again.
   const startedAt = new Date(options.requestedAt ?? now()).toISOString();
   const existing = await deps.secrets.get(workspaceId, secretId);
   if (!existing) throw new NotFoundError('No such auth-secret in this workspace.');
@@ -64,12 +67,12 @@ export async function refreshSecret(
     leased = await deps.secrets.acquireLease(workspaceId, secretId, owner, now(), leaseMs);
     if (leased) break;
     const latest = await waitForLease(deps, workspaceId, secretId, now, leaseMs);
-    if (outcomeSince(latest, startedAt) || round >= 1) return { kind: 'waited', secret: latest };
+    if (outcomeSince(latest, startedAt) || round >= 1) return { kind: 'waited', secret: latest, startedAt };
   }
   if (outcomeSince(leased, startedAt)) {
     // Another refresh finished between the request's arrival and our lease: its result answers us too.
     await deps.secrets.releaseLease(workspaceId, secretId, owner);
-    return { kind: 'waited', secret: leased };
+    return { kind: 'waited', secret: leased, startedAt };
   }
 
   const outcome = await talkToProvider(deps, leased);
@@ -122,7 +125,7 @@ export async function refreshSecret(
     if (outcome.kind === 'success') logError('refresh result discarded: lease lost', undefined, { secretId });
     const latest = await deps.secrets.get(workspaceId, secretId);
     if (!latest) throw new NotFoundError('No such auth-secret in this workspace.');
-    return { kind: 'waited', secret: latest };
+    return { kind: 'waited', secret: latest, startedAt };
   }
   return { kind: 'ran', outcome, secret: saved };
 }

@@ -30,10 +30,9 @@ export async function refreshSecretNow(
   requestedAt: number = Date.now(),
 ): Promise<SecretResource> {
   if (!isId(secretId)) throw new NotFoundError('No such auth-secret in this workspace.');
-  const startedAt = new Date(requestedAt).toISOString();
   const result = await refreshSecret(deps, membership.workspaceId, secretId, { requestedAt });
   const { secret } = result;
-  const failure = failureOf(result, startedAt);
+  const failure = failureOf(result);
   if (failure?.kind === 'permanent') {
     throw new UnprocessableError(
       failure.error,
@@ -57,8 +56,9 @@ type Failure = Exclude<RefreshOutcome, { kind: 'success' }>;
  * What went wrong, if anything: this call's own outcome, or, for a call that waited on another
  * refresh, the outcome that one stored after this request arrived.
  */
-function failureOf(result: RefreshResult, startedAt: string): Failure | undefined {
+function failureOf(result: RefreshResult): Failure | undefined {
   if (result.kind === 'ran') return result.outcome.kind === 'success' ? undefined : result.outcome;
+  const { startedAt } = result;
   const { refreshedAt, refreshError } = result.secret;
   if (refreshError && refreshError.at >= startedAt) {
     if (!refreshError.transient) {

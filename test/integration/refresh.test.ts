@@ -136,6 +136,7 @@ test('a provider that omits expires_in gets the auth-client default lifetime', a
 test('20 simultaneous refreshes spend the refresh token once and all return the same new token', async () => {
   const created = await oauthSecret('basic');
   await oauth.resetStats();
+  await oauth.setFault('slow', 1, { delayMs: 300 });
 
   const results = await Promise.all(
     Array.from({ length: 20 }, () => refreshSecretNow(services, membership, created.id)),

@@ -16,7 +16,7 @@
 //
 // Test-only control endpoints, answered before oidc-provider sees the request:
 //   POST /test/mint         {"clientId","accountId"?,"scope"?,"expiresIn"?} -> {"refresh_token"}
-//   POST /test/fault        {"mode":"none"|"503"|"429"|"hang"|"omit-expires-in","count"?,"retryAfter"?}
+//   POST /test/fault        {"mode":"none"|"503"|"429"|"hang"|"slow"|"omit-expires-in","count"?,"retryAfter"?,"delayMs"?}
 //   GET  /test/stats        -> {"tokenRequests","refreshGrants"}
 //   POST /test/reset-stats
 //
@@ -84,7 +84,7 @@ const { default: Provider } = await import('oidc-provider');
 
 /** The test controls' state. */
 const state = {
-  fault: { mode: 'none', remaining: Infinity, retryAfter: 1 },
+  fault: { mode: 'none', remaining: Infinity, retryAfter: 1, delayMs: 1000 },
   stats: { tokenRequests: 0, refreshGrants: 0 },
 };
 
@@ -203,6 +203,10 @@ async function handle(req, res) {
         // Never answer; forget the request once the client gives up on it.
         await new Promise((resolve) => res.once('close', resolve));
         return;
+      case 'slow':
+        // Answer normally, but only after a while: a refresh that is still in flight.
+        await new Promise((resolve) => setTimeout(resolve, state.fault.delayMs));
+        break;
       case 'omit-expires-in':
         req.omitExpiresIn = true;
         break;
@@ -292,7 +296,7 @@ async function control(req, res, path) {
       return sendJson(res, 200, state.stats);
 
     case '/test/fault': {
-      const modes = ['none', '503', '429', 'hang', 'omit-expires-in'];
+      const modes = ['none', '503', '429', 'hang', 'slow', 'omit-expires-in'];
       const mode = String(input.mode ?? 'none');
       if (!modes.includes(mode))
         return sendJson(res, 400, { error: `mode must be one of ${modes.join(', ')}` });
@@ -304,6 +308,7 @@ async function control(req, res, path) {
         mode,
         remaining: mode === 'none' || count === undefined || count === null ? Infinity : count,
         retryAfter: Number.isInteger(input.retryAfter) ? input.retryAfter : 1,
+        delayMs: Number.isInteger(input.delayMs) ? input.delayMs : 1000,
       };
       return sendJson(res, 200, { mode, count: count ?? null });
     }

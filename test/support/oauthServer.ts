@@ -25,7 +25,11 @@ export interface OAuthServer {
    * `setFault('none')`): 503 with a text body, 429 with Retry-After, no answer at all, or a success
    * without expires_in.
    */
-  setFault(mode: OAuthFaultMode, count?: number, options?: { retryAfter?: number }): Promise<void>;
+  setFault(
+    mode: OAuthFaultMode,
+    count?: number,
+    options?: { retryAfter?: number; delayMs?: number },
+  ): Promise<void>;
   /** Token-endpoint requests seen since start or the last resetStats(), faulted ones included. */
   stats(): Promise<OAuthServerStats>;
   resetStats(): Promise<void>;
@@ -33,7 +37,7 @@ export interface OAuthServer {
   stop(): Promise<void>;
 }
 
-export type OAuthFaultMode = 'none' | '503' | '429' | 'hang' | 'omit-expires-in';
+export type OAuthFaultMode = 'none' | '503' | '429' | 'hang' | 'slow' | 'omit-expires-in';
 
 export interface OAuthServerStats {
   /** Every POST to the token endpoint. */
