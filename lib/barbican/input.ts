@@ -153,8 +153,9 @@ export function readMetadata(body: unknown): Map<string, string> {
     if (!URL_SAFE_KEY.test(key)) throw invalidKey();
     if (typeof value !== 'string')
       throw new BadRequestError('Invalid Metadata. Keys and Values must be Strings.');
-    if (key.length > MAX_FIELD) throw invalid(`${pyRepr(key)} is too long`, 'metadata');
-    if (value.length > MAX_FIELD) throw invalid(`${pyRepr(value)} is too long`, 'metadata');
+    // Barbican's columns count characters (code points), as Python's len() does.
+    if ([...key].length > MAX_FIELD) throw invalid(`${pyRepr(key)} is too long`, 'metadata');
+    if ([...value].length > MAX_FIELD) throw invalid(`${pyRepr(value)} is too long`, 'metadata');
     if (key !== key.toLowerCase() || !/[a-z]/.test(key)) {
       metadata.delete(key);
       metadata.set(key.toLowerCase(), value);

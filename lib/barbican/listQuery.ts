@@ -28,9 +28,9 @@ type Comparison = 'eq' | 'gt' | 'gte' | 'lt' | 'lte';
 
 export interface ListQuery {
   readonly paging: Paging;
-  readonly name?: RegExp;
-  readonly algorithm?: RegExp;
-  readonly mode?: RegExp;
+  readonly name?: LikePattern;
+  readonly algorithm?: LikePattern;
+  readonly mode?: LikePattern;
   readonly bits?: bigint;
   readonly secretType?: string;
   readonly dates: ReadonlyArray<{ field: DateField; comparison: Comparison; instant: bigint }>;
@@ -112,32 +112,64 @@ export function applyListQuery(
   });
 }
 
+/** One piece of a LIKE pattern: a character (lower-cased), `_` (any one) or `%` (any run). */
+type LikeToken = { readonly char: string } | 'one' | 'run';
+
 /**
  * SQL LIKE, as Barbican's `Secret.name.like(name)` runs on its usual database (MySQL):
  * `%` any run, `_` any one character, `\` escapes, letters compared without regard to case.
+ * Matched by the two-pointer wildcard walk, never a regular expression: a pattern from the query
+ * string must not be able to make matching take exponential time.
  */
-function likePattern(pattern: string): RegExp {
-  let source = '';
-  for (let index = 0; index < pattern.length; index++) {
-    const char = pattern[index] ?? '';
-    if (char === '\\' && index + 1 < pattern.length) {
-      source += escapeRegExp(pattern[++index] ?? '');
-    } else if (char === '%') {
-      source += '.*';
-    } else if (char === '_') {
-      source += '.';
-    } else {
-      source += escapeRegExp(char);
+export class LikePattern {
+  private readonly tokens: LikeToken[] = [];
+
+  constructor(pattern: string) {
+    const chars = [...pattern.toLowerCase()];
+    for (let index = 0; index < chars.length; index++) {
+      const char = chars[index] ?? '';
+      if (char === '\\' && index + 1 < chars.length) this.tokens.push({ char: chars[++index] ?? '' });
+      else if (char === '%') {
+        if (this.tokens.at(-1) !== 'run') this.tokens.push('run');
+      } else if (char === '_') this.tokens.push('one');
+      else this.tokens.push({ char });
     }
   }
-  return new RegExp(`^${source}$`, 'isu');
+
+  test(value: string): boolean {
+    const text = [...value.toLowerCase()];
+    const { tokens } = this;
+    let position = 0;
+    let token = 0;
+    let lastRun = -1;
+    let resumeAt = 0;
+    while (position < text.length) {
+      const current = tokens[token];
+      if (current === 'one' || (typeof current === 'object' && current.char === text[position])) {
+        token += 1;
+        position += 1;
+      } else if (current === 'run') {
+        lastRun = token;
+        token += 1;
+        resumeAt = position;
+      } else if (lastRun >= 0) {
+        token = lastRun + 1;
+        resumeAt += 1;
+        position = resumeAt;
+      } else {
+        return false;
+      }
+    }
+    while (tokens[token] === 'run') token += 1;
+    return token === tokens.length;
+  }
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+function likePattern(pattern: string): LikePattern {
+  return new LikePattern(pattern);
 }
 
-function matches(pattern: RegExp | undefined, value: string | null): boolean {
+function matches(pattern: LikePattern | undefined, value: string | null): boolean {
   return pattern === undefined || (value !== null && pattern.test(value));
 }
 

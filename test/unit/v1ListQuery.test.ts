@@ -4,7 +4,7 @@
  */
 import tableDefinition from '../../lib/store/table-definition.json';
 import { AppError } from '../../lib/errors';
-import { applyListQuery, readListQuery } from '../../lib/barbican/listQuery';
+import { applyListQuery, LikePattern, readListQuery } from '../../lib/barbican/listQuery';
 import { parseIsoTime } from '../../lib/barbican/isoTime';
 import { INDEX, V1_SECRET_LIST_ATTRIBUTES } from '../../lib/store/keys';
 import { v1SecretListEntrySchema, type V1SecretListEntry } from '../../lib/model';
@@ -88,6 +88,38 @@ describe('filters', () => {
     ['name=name1&name=name2', ['name2']],
   ])('%j lists %j (expired secrets never)', (query, expected) => {
     expect(names(query, entries)).toEqual(expected);
+  });
+});
+
+describe('LIKE', () => {
+  test.each([
+    ['abc', 'ABC', true],
+    ['a_c', 'abc', true],
+    ['a_c', 'ac', false],
+    ['a%', 'a', true],
+    ['%b%', 'abc', true],
+    ['%%%', '', true],
+    ['a\\%', 'a%', true],
+    ['a\\%', 'ab', false],
+    ['a\\_c', 'abc', false],
+    ['%a%b', 'xaxxbxb', true],
+    ['%a%b', 'xaxxbx', false],
+    ['ä%', 'Äpfel', true],
+  ])('%j matches %j: %s', (pattern, value, expected) => {
+    expect(new LikePattern(pattern).test(value)).toBe(expected);
+  });
+
+  test('a pattern built to make a backtracking matcher explode is answered at once', () => {
+    // Prepare
+    const pattern = new LikePattern(`${'%a'.repeat(200)}%b`);
+    const started = Date.now();
+
+    // Act
+    const matched = pattern.test('a'.repeat(255));
+
+    // Assess
+    expect(matched).toBe(false);
+    expect(Date.now() - started).toBeLessThan(500);
   });
 });
 
