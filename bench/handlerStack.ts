@@ -126,7 +126,7 @@ export async function startHandlerStack(env: Record<string, string> = {}): Promi
         headers: Object.fromEntries(
           Object.entries(result.headers ?? {}).map(([name, value]) => [name, String(value)]),
         ),
-        body: text ? JSON.parse(text) : undefined,
+        body: text ? parseBody(text) : undefined,
       };
     },
     async stop() {
@@ -135,4 +135,13 @@ export async function startHandlerStack(env: Record<string, string> = {}): Promi
     },
   };
   return stack;
+}
+
+/** JSON bodies parsed; anything else (a v1 secret's payload, say) as the text it is. */
+function parseBody(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
