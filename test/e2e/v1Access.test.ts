@@ -11,7 +11,10 @@ import {
   expectBarbicanError,
   expectStatus,
   idOf,
+  inSequence,
+  UNKNOWN_ID,
   V1Api,
+  warmInstances,
   warmUp,
   type V1RequestOptions,
   type V1Response,
@@ -149,8 +152,8 @@ describe('authentication', () => {
     const id = await newSecret();
 
     // Act
-    const responses = await Promise.all(
-      ENDPOINTS.map(([, , , endpoint]) => {
+    const responses = await inSequence(
+      ENDPOINTS.map(([, , , endpoint]) => () => {
         const [method, path, options] = endpoint(id);
         return api.request(method, path, {
           project,
@@ -173,8 +176,8 @@ describe('authentication', () => {
     const otherUser = `${prefix}.${world.other.id}.${keyId}.${token.split('.')[3]}`;
 
     // Act
-    const responses = await Promise.all(
-      [wrongSecret, otherUser].map((key) => api.request('GET', '/v1/secrets', { token: key, project })),
+    const responses = await inSequence(
+      [wrongSecret, otherUser].map((key) => () => api.request('GET', '/v1/secrets', { token: key, project })),
     );
 
     // Assess
@@ -192,8 +195,8 @@ describe('permissions', () => {
     const id = await newSecret();
 
     // Act
-    const answers = await Promise.all(
-      (['viewer', 'editor', 'v2Only'] as const).map(async (role) => {
+    const answers = await inSequence(
+      (['viewer', 'editor', 'v2Only'] as const).map((role) => async () => {
         const user = users[role];
         if (!user) throw new Error(`no ${role}`);
         return [role, await call(endpoint, user, id)] as const;
@@ -224,7 +227,13 @@ describe('permissions', () => {
     if (!outsider) throw new Error('no outsider');
 
     // Act
-    const named = await Promise.all(ENDPOINTS.map(([, , , endpoint]) => call(endpoint, outsider, id)));
+    const named = await inSequence(
+      ENDPOINTS.map(
+        ([, , , endpoint]) =>
+          () =>
+            call(endpoint, outsider, id),
+      ),
+    );
     const unnamed = await api.request('GET', '/v1/secrets', { token: outsider.apiKey });
     const unknownWorkspace = await api.request('GET', '/v1/secrets', {
       token,
@@ -403,25 +412,29 @@ describe('bad input', () => {
     });
 
     // Act
-    const refused = await Promise.all([
-      api.request('PUT', `/v1/secrets/${id}/metadata`, {
-        token,
-        project,
-        json: { metadata: { ok: 'x', 'bad key': 'y' } },
-      }),
-      api.request('PUT', `/v1/secrets/${id}/metadata`, {
-        token,
-        project,
-        json: { metadata: { a: 'x'.repeat(256) } },
-      }),
-      api.request('PUT', `/v1/secrets/${id}/metadata`, { token, project, json: { meta: {} } }),
-      api.request('POST', `/v1/secrets/${id}/metadata`, { token, project, json: { key: 'b' } }),
-      api.request('POST', `/v1/secrets/${id}/metadata`, {
-        token,
-        project,
-        json: { key: 'b', value: 'v', extra: 1 },
-      }),
-      api.request('PUT', `/v1/secrets/${id}/metadata/a`, { token, project, json: { key: 'a', value: 7 } }),
+    const refused = await inSequence([
+      () =>
+        api.request('PUT', `/v1/secrets/${id}/metadata`, {
+          token,
+          project,
+          json: { metadata: { ok: 'x', 'bad key': 'y' } },
+        }),
+      () =>
+        api.request('PUT', `/v1/secrets/${id}/metadata`, {
+          token,
+          project,
+          json: { metadata: { a: 'x'.repeat(256) } },
+        }),
+      () => api.request('PUT', `/v1/secrets/${id}/metadata`, { token, project, json: { meta: {} } }),
+      () => api.request('POST', `/v1/secrets/${id}/metadata`, { token, project, json: { key: 'b' } }),
+      () =>
+        api.request('POST', `/v1/secrets/${id}/metadata`, {
+          token,
+          project,
+          json: { key: 'b', value: 'v', extra: 1 },
+        }),
+      () =>
+        api.request('PUT', `/v1/secrets/${id}/metadata/a`, { token, project, json: { key: 'a', value: 7 } }),
     ]);
     const after = await api.request('GET', `/v1/secrets/${id}/metadata`, { token, project });
 
@@ -433,6 +446,14 @@ describe('bad input', () => {
   test('concurrent first payloads: exactly one wins, the others get 409', async () => {
     // Prepare
     const id = await newSecret();
+    await warmInstances(3, () =>
+      api.request('PUT', `/v1/secrets/${UNKNOWN_ID}`, {
+        token,
+        project,
+        body: 'warm',
+        headers: { 'Content-Type': 'text/plain' },
+      }),
+    );
 
     // Act
     const responses = await Promise.all(

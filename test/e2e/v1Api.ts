@@ -154,3 +154,25 @@ export async function warmUp(api: V1Api, token: string, project: string): Promis
     }
   }
 }
+
+/**
+ * Runs requests one after the other. serverless-offline gives each request in flight to a
+ * function its own instance, loading the handler again, so tests send requests concurrently only
+ * where concurrency is what they test.
+ */
+export async function inSequence<T>(requests: ReadonlyArray<() => Promise<T>>): Promise<T[]> {
+  const results: T[] = [];
+  for (const request of requests) results.push(await request());
+  return results;
+}
+
+/**
+ * Before a test of simultaneous requests: brings up `count` instances of the function behind
+ * `request` (which must change nothing), retrying a round in which one timed out while loading.
+ */
+export async function warmInstances(count: number, request: () => Promise<V1Response>): Promise<void> {
+  for (let round = 0; round < 3; round++) {
+    const responses = await Promise.all(Array.from({ length: count }, request));
+    if (responses.every((response) => response.status < 500 && !/Lambda timeout/.test(response.text))) return;
+  }
+}

@@ -15,6 +15,7 @@ import {
   expectBarbicanError,
   expectStatus,
   idOf,
+  inSequence,
   UNKNOWN_ID,
   UUID,
   V1Api,
@@ -303,11 +304,11 @@ describe('DELETE /v1/secrets/{id}', () => {
 
     // Act
     const deleted = await api.request('DELETE', secretRef, { token, project });
-    const reads = await Promise.all([
-      api.request('GET', secretRef, { token, project }),
-      api.request('GET', `${secretRef}/payload`, { token, project }),
-      api.request('GET', `${secretRef}/metadata`, { token, project }),
-      api.request('DELETE', secretRef, { token, project }),
+    const reads = await inSequence([
+      () => api.request('GET', secretRef, { token, project }),
+      () => api.request('GET', `${secretRef}/payload`, { token, project }),
+      () => api.request('GET', `${secretRef}/metadata`, { token, project }),
+      () => api.request('DELETE', secretRef, { token, project }),
     ]);
     const list = await api.request('GET', '/v1/secrets?limit=100', { token, project });
 
