@@ -1,4 +1,5 @@
-import { z } from 'zod';
+// A namespace import lets esbuild drop the parts of zod (and its locales) that are not used.
+import * as z from 'zod';
 import { BadRequestError, ConflictError, ForbiddenError, ValidationError } from '../errors';
 import { AUTH_CLIENT_TYPES, AUTH_METHODS, type AuthClientType, type AuthMethod } from '../model';
 
