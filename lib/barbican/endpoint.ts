@@ -10,6 +10,7 @@ import type { Services } from '../services';
 import { barbicanErrorResponse } from './errors';
 import { MAX_REQUEST_BYTES, stripStrings, tooLarge } from './input';
 import { baseUrlOf } from './urls';
+import { definedEntries, lowerCaseHeaders } from '../http/event';
 
 /**
  * The middy chain of every v1 (Barbican-compatible) handler, built in one place: Barbican-shaped
@@ -204,16 +205,4 @@ function toResponse(result: BarbicanResult): Result {
         body: JSON.stringify(result.document),
       };
   }
-}
-
-function lowerCaseHeaders(headers: Event['headers'] | undefined): Record<string, string | undefined> {
-  return Object.fromEntries(
-    Object.entries(headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
-  );
-}
-
-function definedEntries(record: Record<string, string | undefined> | undefined): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(record ?? {}).flatMap(([name, value]) => (value === undefined ? [] : [[name, value]])),
-  );
 }

@@ -10,6 +10,7 @@ import { errorResponse } from './errors';
 import { JSON_MEDIA_TYPE, negotiateResponseType, requireJsonContentType } from './mediaTypes';
 import { readQuery } from './query';
 import { STATUS_OF, type HttpResult } from './results';
+import { definedEntries, lowerCaseHeaders } from './event';
 
 /** Bodies beyond this are refused before parsing; credentials are small. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -204,16 +205,4 @@ function toResponse(result: HttpResult, contentType: string): Result {
     },
     body: JSON.stringify(result.document),
   };
-}
-
-function lowerCaseHeaders(headers: Event['headers'] | undefined): Record<string, string | undefined> {
-  return Object.fromEntries(
-    Object.entries(headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
-  );
-}
-
-function definedEntries(record: Record<string, string | undefined> | undefined): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(record ?? {}).flatMap(([name, value]) => (value === undefined ? [] : [[name, value]])),
-  );
 }

@@ -18,18 +18,10 @@ import {
   type World,
 } from '../support/fixtures';
 import { startLocalServer, type LocalServer } from '../support/server';
+import { Api, basic, type ApiResponse, type HeaderMap, type Json } from './api';
 
-// Response bodies are whatever the server sent; the tests assert on their shape.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
-type Headers_ = Record<string, string>;
-
-interface Reply {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly text: string;
-  readonly body: Json;
-}
+type Reply = ApiResponse;
+type Headers_ = HeaderMap;
 
 let server: LocalServer;
 let world: World;
@@ -67,31 +59,12 @@ afterAll(async () => {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-function basic(user: Pick<TestUser, 'email' | 'apiKey'>): Headers_ {
-  return { Authorization: `Basic ${Buffer.from(`${user.email}:${user.apiKey}`).toString('base64')}` };
-}
-
-async function call(
+function call(
   method: string,
   path: string,
   options: { auth?: Headers_; json?: unknown; body?: string; headers?: Headers_ } = {},
 ): Promise<Reply> {
-  const headers: Headers_ = { ...(options.auth ?? {}) };
-  let body = options.body;
-  if (options.json !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    body = JSON.stringify(options.json);
-  }
-  Object.assign(headers, options.headers ?? {});
-  const response = await fetch(new URL(path, server.baseUrl), { method, headers, body });
-  const text = await response.text();
-  let parsed: Json;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, body: parsed };
+  return new Api(server.baseUrl).request(method, path, options);
 }
 
 const clientsPath = (tenantId: string) => `/v2/tenants/${tenantId}/auth-clients`;

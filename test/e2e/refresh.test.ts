@@ -9,18 +9,9 @@ import { PERMISSIONS } from '../../lib/model';
 import { createMember, createOutsider, createWorld, type TestUser, type World } from '../support/fixtures';
 import { OAUTH_CLIENTS, startOAuthServer, type OAuthServer } from '../support/oauthServer';
 import { startLocalServer, type LocalServer } from '../support/server';
+import { Api, basic, type ApiResponse, type HeaderMap, type Json } from './api';
 
-// Response bodies are whatever the server sent; the tests assert on their shape.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
-type HeaderMap = Record<string, string>;
-
-interface Reply {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly text: string;
-  readonly body: Json;
-}
+type Reply = ApiResponse;
 
 let server: LocalServer;
 let oauth: OAuthServer;
@@ -63,26 +54,8 @@ async function registerClient(tenantId: string, kind: keyof typeof OAUTH_CLIENTS
   return id;
 }
 
-function basic(user: Pick<TestUser, 'email' | 'apiKey'>): HeaderMap {
-  return { Authorization: `Basic ${Buffer.from(`${user.email}:${user.apiKey}`).toString('base64')}` };
-}
-
-async function call(method: string, path: string, auth?: HeaderMap, json?: unknown): Promise<Reply> {
-  const headers: HeaderMap = { ...(auth ?? {}) };
-  if (json !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await fetch(new URL(path, server.baseUrl), {
-    method,
-    headers,
-    body: json === undefined ? undefined : JSON.stringify(json),
-  });
-  const text = await response.text();
-  let parsed: Json;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, body: parsed };
+function call(method: string, path: string, auth?: HeaderMap, json?: unknown): Promise<Reply> {
+  return new Api(server.baseUrl).request(method, path, { auth, json });
 }
 
 const secretPath = (workspaceId: string, secretId: string) =>
