@@ -109,9 +109,12 @@ export async function patchSecret(
 ): Promise<SecretResource> {
   const client =
     input.authClientId === undefined ? undefined : await findAuthClient(deps, membership, input.authClientId);
-  const credentialsChange = input.attributes.credentials !== undefined || client !== undefined;
   for (let attempt = 0; attempt < MAX_PATCH_ATTEMPTS; attempt++) {
     const current = await findSecret(deps, membership, secretId);
+    // Sending back the relationship the secret already has (as the document's example does) changes nothing.
+    const newClient = client !== undefined && client.id !== current.authClientId ? client : undefined;
+    const newCredentials = input.attributes.credentials !== undefined;
+    const credentialsChange = newCredentials || newClient !== undefined;
     if (credentialsChange && current.leaseUntil !== undefined && current.leaseUntil > now().getTime()) {
       // The refresh in flight will store the provider's new tokens; replacing them under it
       // would lose either those or these.
@@ -122,7 +125,7 @@ export async function patchSecret(
     // Credentials are checked against the auth-client they will belong to, whichever side changed.
     const clientType = credentialsChange
       ? (
-          client ??
+          newClient ??
           (await findAuthClient(deps, membership, current.authClientId, '/data/attributes/credentials'))
         ).type
       : undefined;
@@ -130,6 +133,7 @@ export async function patchSecret(
     const credentials = clientType ? readCredentials(clientType, given) : given;
     const at = now();
     const state = input.attributes.state ?? current.state;
+    const recomputeExpiry = clientType !== undefined && (newCredentials || clientType !== current.authType);
     const next: SecretRecord = {
       ...current,
       name: input.attributes.name ?? current.name,
@@ -141,11 +145,19 @@ export async function patchSecret(
           : input.attributes.state === 'ready'
             ? null
             : current.error,
-      authClientId: client?.id ?? current.authClientId,
-      authType: client?.type ?? current.authType,
-      // New credentials start a new refresh history.
-      ...(credentialsChange ? { refreshError: null, refreshFailures: 0, nextAttemptAt: null } : {}),
-      expiresAt: clientType ? expiresAt(clientType, credentials, at) : current.expiresAt,
+      authClientId: newClient?.id ?? current.authClientId,
+      authType: newClient?.type ?? current.authType,
+      // New credentials start a new refresh history, and no (expired) lease survives them.
+      ...(credentialsChange
+        ? {
+            refreshError: null,
+            refreshFailures: 0,
+            nextAttemptAt: null,
+            leaseOwner: undefined,
+            leaseUntil: undefined,
+          }
+        : {}),
+      expiresAt: recomputeExpiry ? expiresAt(clientType, credentials, at) : current.expiresAt,
       version: current.version + 1,
       updatedAt: at.toISOString(),
     };

@@ -18,7 +18,7 @@ import {
 } from '../model';
 import { INDEX, keys, membershipIndexAttributes } from './keys';
 import { TtlCache } from '../ttlCache';
-import { ConditionFailedError, keyString, type Table } from './table';
+import { ConditionFailedError, keyString, parseKeyed, type Table } from './table';
 
 /**
  * Tenants, workspaces, users, their API keys and memberships, and auth-clients: the records that
@@ -178,7 +178,9 @@ export class DirectoryStore {
   }
 
   getAuthClient(tenantId: string, authClientId: string): Promise<AuthClient | undefined> {
-    return this.table.get(keys.authClient(tenantId, authClientId), authClientSchema);
+    return this.table.get(keys.authClient(tenantId, authClientId), authClientSchema, {
+      keyOf: authClientKeyOf,
+    });
   }
 
   /** Replaces an auth-client if it still has `expectedVersion`; throws `ConditionFailedError` otherwise. */
@@ -200,6 +202,8 @@ export class DirectoryStore {
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}`, ':prefix': 'AUTHCLIENT#' },
     });
-    return items.map((item) => authClientSchema.parse(item));
+    return items.map((item) => parseKeyed(item, authClientSchema, authClientKeyOf));
   }
 }
+
+const authClientKeyOf = (client: AuthClient) => keys.authClient(client.tenantId, client.id);

@@ -39,12 +39,13 @@ export class Table {
   async get<T>(
     key: Key,
     schema: z.ZodType<T>,
-    options: { consistent?: boolean } = {},
+    options: { consistent?: boolean; keyOf?: (record: T) => Key } = {},
   ): Promise<T | undefined> {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.name, Key: key, ConsistentRead: options.consistent ?? true }),
     );
-    return Item ? schema.parse(Item) : undefined;
+    if (!Item) return undefined;
+    return options.keyOf ? parseKeyed(Item, schema, options.keyOf) : schema.parse(Item);
   }
 
   /** Reads many items in as few round trips as DynamoDB allows; the result is keyed by `pk|sk`. */
@@ -107,55 +108,52 @@ export class Table {
   }
 
   /**
-   * Sets attributes on an existing item if the condition holds, returning the item as it is
-   * afterwards; otherwise throws `ConditionFailedError`.
+   * Updates an item if the condition holds: sets, removes and increments attributes in one
+   * write, returning the item as it is afterwards; otherwise throws `ConditionFailedError`.
    */
-  async setIf(
+  async updateIf(
     key: Key,
-    attributes: Record<string, unknown>,
+    change: { set?: Record<string, unknown>; remove?: readonly string[]; increment?: readonly string[] },
     condition: string,
     values: Record<string, unknown>,
   ): Promise<Item> {
-    const names = Object.keys(attributes);
-    const command = new UpdateCommand({
-      TableName: this.name,
-      Key: key,
-      UpdateExpression: `SET ${names.map((_, index) => `#a${index} = :a${index}`).join(', ')}`,
-      ConditionExpression: condition,
-      ExpressionAttributeNames: Object.fromEntries(names.map((name, index) => [`#a${index}`, name])),
-      ExpressionAttributeValues: {
-        ...values,
-        ...Object.fromEntries(names.map((name, index) => [`:a${index}`, attributes[name]])),
-      },
-      ReturnValues: 'ALL_NEW',
-    });
-    try {
-      const result = await this.client.send(command);
-      return result.Attributes ?? {};
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new ConditionFailedError({ cause: error });
-      throw error;
+    const names: Record<string, string> = {};
+    const updateValues: Record<string, unknown> = { ...values };
+    const name = (attribute: string) => {
+      const placeholder = `#u${Object.keys(names).length}`;
+      names[placeholder] = attribute;
+      return placeholder;
+    };
+    const clauses: string[] = [];
+    const set = Object.entries(change.set ?? {});
+    if (set.length > 0) {
+      clauses.push(
+        `SET ${set
+          .map(([attribute, value], index) => {
+            updateValues[`:s${index}`] = value;
+            return `${name(attribute)} = :s${index}`;
+          })
+          .join(', ')}`,
+      );
     }
-  }
-
-  /** Removes attributes from an item if the condition holds; otherwise throws `ConditionFailedError`. */
-  async removeIf(
-    key: Key,
-    attributes: string[],
-    condition: string,
-    values: Record<string, unknown>,
-  ): Promise<void> {
+    if (change.remove?.length) clauses.push(`REMOVE ${change.remove.map(name).join(', ')}`);
+    if (change.increment?.length) {
+      updateValues[':one'] = 1;
+      clauses.push(`ADD ${change.increment.map((attribute) => `${name(attribute)} :one`).join(', ')}`);
+    }
     try {
-      await this.client.send(
+      const result = await this.client.send(
         new UpdateCommand({
           TableName: this.name,
           Key: key,
-          UpdateExpression: `REMOVE ${attributes.map((_, index) => `#r${index}`).join(', ')}`,
+          UpdateExpression: clauses.join(' '),
           ConditionExpression: condition,
-          ExpressionAttributeNames: Object.fromEntries(attributes.map((name, index) => [`#r${index}`, name])),
-          ExpressionAttributeValues: values,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: updateValues,
+          ReturnValues: 'ALL_NEW',
         }),
       );
+      return result.Attributes ?? {};
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) throw new ConditionFailedError({ cause: error });
       throw error;
@@ -171,6 +169,32 @@ export class Table {
       throw error;
     }
   }
+}
+
+/**
+ * An item whose own ids do not match the key it is stored under: copied or moved by someone
+ * with write access to the table. Its sealed fields are bound to the ids it claims, so reading
+ * it as if it belonged where it lies would open another record's secrets.
+ */
+export class MisplacedRecordError extends Error {
+  constructor(key: Key) {
+    super(`the item at ${keyString(key)} does not belong there`);
+    this.name = 'MisplacedRecordError';
+  }
+}
+
+/** Parses an item and checks that the ids it holds give the key it is stored under. */
+export function parseKeyed<T>(
+  item: Record<string, unknown>,
+  schema: z.ZodType<T>,
+  keyOf: (record: T) => Key,
+): T {
+  const record = schema.parse(item);
+  const expected = keyOf(record);
+  if (item.pk !== expected.pk || item.sk !== expected.sk) {
+    throw new MisplacedRecordError({ pk: String(item.pk), sk: String(item.sk) });
+  }
+  return record;
 }
 
 export function keyString(key: Key): string {

@@ -22,7 +22,9 @@ export class V1SecretStore {
   }
 
   get(workspaceId: string, secretId: string): Promise<V1SecretRecord | undefined> {
-    return this.table.get(keys.v1Secret(workspaceId, secretId), v1SecretSchema);
+    return this.table.get(keys.v1Secret(workspaceId, secretId), v1SecretSchema, {
+      keyOf: (secret) => keys.v1Secret(secret.workspaceId, secret.id),
+    });
   }
 
   /**
@@ -33,9 +35,9 @@ export class V1SecretStore {
     secret: V1SecretRecord,
     change: { sealedPayload: string; contentType: V1ContentType; updatedAt: string },
   ): Promise<void> {
-    await this.table.setIf(
+    await this.table.updateIf(
       keys.v1Secret(secret.workspaceId, secret.id),
-      { ...change, version: secret.version + 1 },
+      { set: { ...change, version: secret.version + 1 } },
       'version = :expected AND attribute_not_exists(sealedPayload)',
       { ':expected': secret.version },
     );
@@ -43,9 +45,9 @@ export class V1SecretStore {
 
   /** Replaces the user metadata if the secret still has the version read. */
   async setMetadata(secret: V1SecretRecord, metadata: V1SecretRecord['metadata']): Promise<void> {
-    await this.table.setIf(
+    await this.table.updateIf(
       keys.v1Secret(secret.workspaceId, secret.id),
-      { metadata, version: secret.version + 1 },
+      { set: { metadata, version: secret.version + 1 } },
       'version = :expected',
       { ':expected': secret.version },
     );
