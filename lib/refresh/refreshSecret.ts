@@ -16,7 +16,9 @@ export type RefreshResult =
    * Another refresh held the lease (or had just finished); this call returns what it stored.
    * Outcomes stored at or after `startedAt` belong to this call.
    */
-  | { readonly kind: 'waited'; readonly secret: SecretRecord; readonly startedAt: string };
+  | { readonly kind: 'waited'; readonly secret: SecretRecord; readonly startedAt: string }
+  /** A scheduled refresh found the secret leased, or no longer due, and left it alone. */
+  | { readonly kind: 'skipped' };
 
 const POLL_INTERVAL_MS = 100;
 const BACKOFF_BASE_MS = 60_000;
@@ -43,7 +45,15 @@ export async function refreshSecret(
   deps: Deps,
   workspaceId: string,
   secretId: string,
-  options: { now?: () => number; requestedAt?: number } = {},
+  options: {
+    now?: () => number;
+    requestedAt?: number;
+    /**
+     * For the scheduled run: never wait on another holder, and refresh only if the secret is
+     * still due by `horizon` (its state, expiry or backoff may have changed since the index said so).
+     */
+    scheduled?: { horizon: string };
+  } = {},
 ): Promise<RefreshResult> {
   const now = options.now ?? Date.now;
   // A refresh outcome stored after the request arrived answers it too (see outcomeSince): a
@@ -66,15 +76,46 @@ export async function refreshSecret(
   for (let round = 0; !leased; round++) {
     leased = await deps.secrets.acquireLease(workspaceId, secretId, owner, now(), leaseMs);
     if (leased) break;
+    if (options.scheduled) return { kind: 'skipped' };
     const latest = await waitForLease(deps, workspaceId, secretId, now, leaseMs);
     if (outcomeSince(latest, startedAt) || round >= 1) return { kind: 'waited', secret: latest, startedAt };
+  }
+  if (options.scheduled && !stillDue(leased, options.scheduled.horizon, new Date(now()).toISOString())) {
+    await deps.secrets.releaseLease(workspaceId, secretId, owner);
+    return { kind: 'skipped' };
   }
   if (outcomeSince(leased, startedAt)) {
     // Another refresh finished between the request's arrival and our lease: its result answers us too.
     await deps.secrets.releaseLease(workspaceId, secretId, owner);
     return { kind: 'waited', secret: leased, startedAt };
   }
+  try {
+    return await refreshUnderLease(deps, leased, owner, now);
+  } catch (error) {
+    // Whatever failed (KMS, DynamoDB), the lease must not keep the secret blocked.
+    await deps.secrets.releaseLease(workspaceId, secretId, owner).catch(() => undefined);
+    throw error;
+  }
+}
 
+function stillDue(secret: SecretRecord, horizon: string, nowIso: string): boolean {
+  return (
+    secret.authType === 'oauth2' &&
+    secret.state === 'ready' &&
+    secret.expiresAt !== null &&
+    secret.expiresAt <= horizon &&
+    (secret.nextAttemptAt === null || secret.nextAttemptAt <= nowIso)
+  );
+}
+
+/** Talks to the provider and stores the outcome, giving the lease back. */
+async function refreshUnderLease(
+  deps: Deps,
+  leased: SecretRecord,
+  owner: string,
+  now: () => number,
+): Promise<RefreshResult> {
+  const { workspaceId, id: secretId } = leased;
   const outcome = await talkToProvider(deps, leased);
   const at = new Date(now());
   const sealedSuccess = outcome.kind === 'success' ? await sealSuccess(deps, leased, outcome) : undefined;
@@ -125,7 +166,7 @@ export async function refreshSecret(
     if (outcome.kind === 'success') logError('refresh result discarded: lease lost', undefined, { secretId });
     const latest = await deps.secrets.get(workspaceId, secretId);
     if (!latest) throw new NotFoundError('No such auth-secret in this workspace.');
-    return { kind: 'waited', secret: latest, startedAt };
+    return { kind: 'waited', secret: latest, startedAt: at.toISOString() };
   }
   return { kind: 'ran', outcome, secret: saved };
 }
@@ -186,6 +227,7 @@ async function sealSuccess(
   secret: SecretRecord,
   outcome: Extract<RefreshOutcome, { kind: 'success' }>,
 ) {
+  // talkToProvider has filled in the refresh token and lifetime the provider may have left out.
   const expiresIn = outcome.expiresIn ?? deps.config.defaultTokenLifetimeSeconds;
   const credentials = {
     access_token: outcome.accessToken,
@@ -194,7 +236,6 @@ async function sealSuccess(
   };
   const sealedCredentials = await deps.envelope.seal(credentials, secretBinding(secret));
   return {
-    credentials,
     fields: (at: Date) => ({
       sealedCredentials,
       expiresAt: new Date(at.getTime() + expiresIn * 1000).toISOString(),

@@ -69,8 +69,11 @@ export async function refreshDueSecrets(
         continue;
       }
       try {
-        const result = await refreshSecret(deps, candidate.workspaceId, candidate.secretId, { now });
-        if (result.kind === 'waited') summary.skipped++;
+        const result = await refreshSecret(deps, candidate.workspaceId, candidate.secretId, {
+          now,
+          scheduled: { horizon },
+        });
+        if (result.kind !== 'ran') summary.skipped++;
         else if (result.outcome.kind === 'success') summary.refreshed++;
         else summary.failed++;
       } catch (error) {

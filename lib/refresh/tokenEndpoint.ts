@@ -31,6 +31,14 @@ export type RefreshOutcome =
  * (RFC 6749 §5.2). Anything else the provider says with a 4xx is treated the same way, since
  * our request would not change; 5xx, 429 and network faults are transient.
  */
+/** Ten years: what the API accepts as expires_in; a provider's larger value is taken as this. */
+const MAX_EXPIRES_IN = 315_360_000;
+
+/** Provider text is stored on the secret: keep it to a size that cannot crowd the item. */
+function bounded(text: string, max = 1000): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
 const PERMANENT_ERRORS = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client', 'invalid_scope']);
 
 /** Runs the RFC 6749 §6 refresh_token grant and classifies what happened. Never throws. */
@@ -81,15 +89,17 @@ export async function refreshAtTokenEndpoint(
       ...(typeof result.refresh_token === 'string' && result.refresh_token
         ? { refreshToken: result.refresh_token }
         : {}),
-      ...(typeof result.expires_in === 'number' && result.expires_in >= 0
-        ? { expiresIn: result.expires_in }
+      ...(typeof result.expires_in === 'number' &&
+      Number.isFinite(result.expires_in) &&
+      result.expires_in >= 0
+        ? { expiresIn: Math.min(Math.floor(result.expires_in), MAX_EXPIRES_IN) }
         : {}),
     };
   } catch (error) {
     if (error instanceof oauth.ResponseBodyError) {
-      const description = typeof error.error_description === 'string' ? error.error_description : '';
+      const description = typeof error.error_description === 'string' ? bounded(error.error_description) : '';
       return PERMANENT_ERRORS.has(error.error) || (error.status >= 400 && error.status < 500)
-        ? { kind: 'permanent', error: error.error, description }
+        ? { kind: 'permanent', error: bounded(error.error, 100), description }
         : { kind: 'transient', reason: 'bad_response', description: `${error.error} ${description}`.trim() };
     }
     if (error instanceof oauth.WWWAuthenticateChallengeError) {

@@ -31,6 +31,7 @@ export async function refreshSecretNow(
 ): Promise<SecretResource> {
   if (!isId(secretId)) throw new NotFoundError('No such auth-secret in this workspace.');
   const result = await refreshSecret(deps, membership.workspaceId, secretId, { requestedAt });
+  if (result.kind === 'skipped') throw new Error('a refresh on demand is never skipped');
   const { secret } = result;
   const failure = failureOf(result);
   if (failure?.kind === 'permanent') {
@@ -56,7 +57,7 @@ type Failure = Exclude<RefreshOutcome, { kind: 'success' }>;
  * What went wrong, if anything: this call's own outcome, or, for a call that waited on another
  * refresh, the outcome that one stored after this request arrived.
  */
-function failureOf(result: RefreshResult): Failure | undefined {
+function failureOf(result: Exclude<RefreshResult, { kind: 'skipped' }>): Failure | undefined {
   if (result.kind === 'ran') return result.outcome.kind === 'success' ? undefined : result.outcome;
   const { startedAt } = result;
   const { refreshedAt, refreshError } = result.secret;
