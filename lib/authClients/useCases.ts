@@ -132,7 +132,14 @@ export async function patchAuthClient(
       version: current.version + 1,
       updatedAt: now.toISOString(),
     };
-    const next = await withSecret(deps, checkShape(deps, draft, fields), fields.clientSecret);
+    const checked = checkShape(deps, draft, fields);
+    if (movesToAnotherOrigin(current.tokenUrl, fields.tokenUrl) && fields.clientSecret === undefined) {
+      // Otherwise whoever may edit the client could send its stored secret to a server of theirs.
+      throw new ValidationError('client_secret must be given again when token_url moves to another origin.', {
+        source: { pointer: '/data/attributes/client_secret' },
+      });
+    }
+    const next = await withSecret(deps, checked, fields.clientSecret);
     try {
       await deps.directory.replaceAuthClient(next, current.version);
       return authClientResource(next);
@@ -171,6 +178,15 @@ export async function deleteAuthClient(deps: Deps, tenantId: string, authClientI
   } catch (error) {
     if (error instanceof ConditionFailedError) throw new NotFoundError('No such auth-client.');
     throw error;
+  }
+}
+
+function movesToAnotherOrigin(current: string | null, next: string | undefined): boolean {
+  if (current === null || next === undefined) return false;
+  try {
+    return new URL(current).origin !== new URL(next).origin;
+  } catch {
+    return false; // an unreadable URL is refused by checkShape with its own message
   }
 }
 

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 
 /**
  * Where a token request may go. Token endpoint URLs are https, except on hosts the operator
@@ -14,28 +14,26 @@ const METADATA_HOSTS = new Set([
   'instance-data.ec2.internal',
 ]);
 
+/**
+ * Addresses no token request may reach. BlockList also matches IPv4 rules against IPv4-mapped
+ * IPv6 forms (`::ffff:169.254.169.254`, however it is written).
+ */
+const FORBIDDEN = new BlockList();
+FORBIDDEN.addSubnet('0.0.0.0', 8, 'ipv4'); // "this network", 0.0.0.0
+FORBIDDEN.addSubnet('169.254.0.0', 16, 'ipv4'); // link-local, including 169.254.169.254 (cloud metadata)
+FORBIDDEN.addAddress('100.100.100.200', 'ipv4'); // Alibaba Cloud metadata
+FORBIDDEN.addSubnet('224.0.0.0', 3, 'ipv4'); // multicast and reserved
+FORBIDDEN.addAddress('::', 'ipv6');
+FORBIDDEN.addSubnet('fe80::', 10, 'ipv6'); // link-local
+FORBIDDEN.addSubnet('fd00:ec2::', 32, 'ipv6'); // AWS IMDS over IPv6
+FORBIDDEN.addSubnet('ff00::', 8, 'ipv6'); // multicast
+FORBIDDEN.addSubnet('64:ff9b::', 96, 'ipv6'); // NAT64 forms of IPv4 addresses
+FORBIDDEN.addSubnet('::a9fe:0', 112, 'ipv6'); // the IPv4-compatible form of link-local (::169.254.x.x)
+
 export function isForbiddenAddress(address: string): boolean {
   const family = isIP(address);
-  if (family === 4) {
-    const [a = 0, b = 0] = address.split('.').map(Number);
-    return (
-      a === 0 || // "this network", 0.0.0.0
-      (a === 169 && b === 254) || // link-local, including 169.254.169.254 (cloud metadata)
-      address === '100.100.100.200' || // Alibaba Cloud metadata
-      a >= 224 // multicast and reserved
-    );
-  }
-  if (family === 6) {
-    const lower = address.toLowerCase();
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-    if (mapped?.[1]) return isForbiddenAddress(mapped[1]);
-    return (
-      lower === '::' ||
-      /^fe[89ab][0-9a-f]:/.test(lower) || // link-local fe80::/10
-      lower.startsWith('fd00:ec2:') || // AWS IMDS over IPv6
-      lower.startsWith('ff') // multicast
-    );
-  }
+  if (family === 4) return FORBIDDEN.check(address, 'ipv4');
+  if (family === 6) return FORBIDDEN.check(address, 'ipv6');
   return true;
 }
 

@@ -430,6 +430,7 @@ describe('patch', () => {
     const created = await createClient();
     const reply = await patch(created.id, {
       token_url: 'https://other-provider.example/v2/token',
+      client_secret: 'the other provider secret',
       auth_method: 'client_secret_post',
       scopes: ['profile'],
       default_expires_in: null,
@@ -446,6 +447,17 @@ describe('patch', () => {
     expect((await getClient(created.id)).body.data.attributes.token_url).toBe(
       'https://other-provider.example/v2/token',
     );
+  });
+
+  test('moving token_url to another origin needs the client secret again; another path on the same origin does not', async () => {
+    const created = await createClient();
+    const origin = new URL(created.attributes.token_url).origin;
+    const moved = await patch(created.id, { token_url: 'https://attacker.example/token' });
+    expectError(moved, 422, { pointer: '/data/attributes/client_secret' });
+    expect((await getClient(created.id)).body.data.attributes.token_url).toBe(created.attributes.token_url);
+    const samePlace = await patch(created.id, { token_url: `${origin}/oauth/v2/token` });
+    expectStatus(samePlace, 200);
+    expect(samePlace.body.data.attributes.token_url).toBe(`${origin}/oauth/v2/token`);
   });
 
   test('data.id may be left out; read-only attributes sent back are ignored', async () => {
