@@ -43,6 +43,8 @@ export interface HttpRequest {
   query?: string;
   headers?: Record<string, string>;
   body?: unknown;
+  /** A body sent exactly as given (with `content-type: application/json` unless headers say otherwise). */
+  rawBody?: string;
 }
 
 export interface HttpAnswer {
@@ -98,13 +100,15 @@ export async function startHandlerStack(env: Record<string, string> = {}): Promi
         rawPath,
         rawQueryString: request.query ?? '',
         headers: {
-          ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(request.body === undefined && request.rawBody === undefined
+            ? {}
+            : { 'content-type': 'application/json' }),
           ...Object.fromEntries(
             Object.entries(request.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
           ),
         },
         pathParameters: request.pathParameters,
-        body: request.body === undefined ? undefined : JSON.stringify(request.body),
+        body: request.rawBody ?? (request.body === undefined ? undefined : JSON.stringify(request.body)),
         isBase64Encoded: false,
         requestContext: {
           domainName: 'bench.local',

@@ -4,6 +4,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
 import { authenticate, requirePermission, requireTenantPermission, type Caller } from '../auth/authenticate';
 import { readPresentedCredentials } from '../auth/credentials';
 import { BadRequestError, PayloadTooLargeError } from '../errors';
+import { isId } from '../ids';
 import type { Membership, Permission, TenantGrant, TenantPermission } from '../model';
 import type { Services } from '../services';
 import { errorResponse } from './errors';
@@ -11,6 +12,9 @@ import { JSON_MEDIA_TYPE, negotiateResponseType, requireJsonContentType } from '
 import { readQuery } from './query';
 import { STATUS_OF, type HttpResult } from './results';
 import { definedEntries, lowerCaseHeaders } from './event';
+
+/** Deeper documents are refused: nothing this API takes needs more, and validation recurses. */
+const MAX_BODY_DEPTH = 32;
 
 /** Bodies beyond this are refused before parsing; credentials are small. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -145,8 +149,9 @@ function authentication(getServices: () => Services, options: ChainOptions): Mid
         getServices().directory,
         readPresentedCredentials(headers),
         {
-          workspaceId: options.workspacePermission ? path.workspaceId : undefined,
-          tenantId: options.tenantPermission || options.loadTenantGrant ? path.tenantId : undefined,
+          // An id this service could not have issued names nothing: no key is built from it.
+          workspaceId: options.workspacePermission ? issuedId(path.workspaceId) : undefined,
+          tenantId: options.tenantPermission || options.loadTenantGrant ? issuedId(path.tenantId) : undefined,
         },
       );
       if (options.workspacePermission) {
@@ -186,6 +191,11 @@ function parseBody(event: Event): unknown {
   } catch {
     throw new BadRequestError('The request body is not valid JSON.', { source: { pointer: '' } });
   }
+  if (nestingDepth(parsed) > MAX_BODY_DEPTH) {
+    throw new BadRequestError(`The request body nests deeper than ${MAX_BODY_DEPTH} levels.`, {
+      source: { pointer: '' },
+    });
+  }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new BadRequestError('The request body must be a JSON object (a JSON:API document).', {
       source: { pointer: '' },
@@ -205,4 +215,22 @@ function toResponse(result: HttpResult, contentType: string): Result {
     },
     body: JSON.stringify(result.document),
   };
+}
+
+function issuedId(value: string | undefined): string | undefined {
+  return value !== undefined && isId(value) ? value : undefined;
+}
+
+/** How deeply a parsed JSON value nests, measured without recursion. */
+function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const pending: Array<[unknown, number]> = [[value, 0]];
+  while (pending.length > 0) {
+    const [current, depth] = pending.pop() ?? [undefined, 0];
+    if (typeof current !== 'object' || current === null) continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > MAX_BODY_DEPTH) return deepest;
+    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+  }
+  return deepest;
 }
