@@ -4,7 +4,7 @@
  * serverless-offline on http://localhost:3000. Ctrl-C stops everything it started.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LocalDataKeyProvider } from '../lib/crypto/localDataKeys';
 import { closeServer, ensureTable, LOCAL_TABLE_NAME, localEnvironment, startDynamo } from './localStack';
@@ -18,13 +18,16 @@ async function main(): Promise<void> {
   new LocalDataKeyProvider(LOCAL_KEY_FILE);
   console.log(`DynamoDB (dynalite) on ${endpoint}, data in ${DYNAMO_DATA_PATH}`);
 
+  // Each run builds into its own folder (two local servers must not clean up each other's build),
+  // and removes it when it stops.
+  const buildFolder = `.esbuild-${process.pid}`;
   const offline = spawn(resolve('node_modules/.bin/serverless'), ['offline', 'start', '--stage', 'local'], {
     stdio: 'inherit',
     env: {
       ...process.env,
       ...localEnvironment({ dynamoEndpoint: endpoint, keyFile: LOCAL_KEY_FILE }),
       PORT: process.env.PORT ?? '3000',
-      ESBUILD_WORK_FOLDER: `.esbuild-${process.pid}`,
+      ESBUILD_WORK_FOLDER: buildFolder,
     },
   });
 
@@ -32,7 +35,12 @@ async function main(): Promise<void> {
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    if (offline.exitCode === null) offline.kill('SIGTERM');
+    if (offline.exitCode === null && offline.signalCode === null) {
+      const exited = new Promise((resolveExit) => offline.once('exit', resolveExit));
+      offline.kill('SIGTERM');
+      await Promise.race([exited, new Promise((resolveWait) => setTimeout(resolveWait, 10_000))]);
+    }
+    rmSync(resolve(buildFolder), { recursive: true, force: true });
     await closeServer(server);
     process.exit(code);
   };

@@ -10,6 +10,9 @@ import { formatStoredTime, instantFromDate } from './isoTime';
 import { applyListQuery, type ListQuery } from './listQuery';
 import { choosePayloadType, isUtf8, payloadContentType } from './mediaTypes';
 
+/** Barbican's own wording (secretmeta.py, _secret_metadata_not_found). */
+const METADATUM_NOT_FOUND = 'Not Found. Sorry but your secret metadata is in another castle.';
+
 /**
  * The v1 (Barbican-compatible) secrets: create (with or without a payload), list, read, give a
  * payload once, delete, and user metadata. A secret belongs to the caller's workspace (Barbican's
@@ -220,7 +223,7 @@ export function updateV1Metadatum(
   entry: { key: string; value: string },
 ): Promise<V1SecretRecord['metadata']> {
   return changeMetadata(deps, membership, secretId, (current) => {
-    if (!current.some(({ key }) => key === pathKey)) throw new NotFoundError('Secret metadata not found.');
+    if (!current.some(({ key }) => key === pathKey)) throw new NotFoundError(METADATUM_NOT_FOUND);
     if (entry.key !== pathKey) {
       throw new ConflictError('Key in request data does not match key in the request url.');
     }
@@ -236,7 +239,7 @@ export async function getV1Metadatum(
   key: string,
 ): Promise<{ key: string; value: string }> {
   const entry = (await getV1Metadata(deps, membership, secretId)).find((item) => item.key === key);
-  if (!entry) throw new NotFoundError('Secret metadata not found.');
+  if (!entry) throw new NotFoundError(METADATUM_NOT_FOUND);
   return entry;
 }
 

@@ -386,10 +386,10 @@ describe('user metadata', () => {
     expect(post.headers.get('location')).toBe(`${metadataUrl}/owner`);
     expectBarbicanError(duplicate, 409, 'Conflict. Key in request is already in the secret metadata');
     expect([one.status, one.body]).toEqual([200, { key: 'owner', value: 'ada' }]);
-    expectBarbicanError(wrongCase, 404, 'Secret metadata not found.');
+    expectBarbicanError(wrongCase, 404, 'Not Found. Sorry but your secret metadata is in another castle.');
     expect([changed.status, changed.body]).toEqual([200, { key: 'owner', value: 'bob' }]);
     expectBarbicanError(mismatch, 409, 'Key in request data does not match key in the request url.');
-    expectBarbicanError(absent, 404, 'Secret metadata not found.');
+    expectBarbicanError(absent, 404, 'Not Found. Sorry but your secret metadata is in another castle.');
     expect([removed.status, removedAgain.status]).toEqual([204, 204]);
     expectBarbicanError(gone, 404);
     expect(final.body).toEqual({ metadata: { geolocation: 'Portland', sys_key: 'x' } });
