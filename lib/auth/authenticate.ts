@@ -9,11 +9,6 @@ export interface Caller {
   readonly email: string;
 }
 
-export interface WorkspaceAccess {
-  readonly caller: Caller;
-  readonly membership: Membership;
-}
-
 const INVALID = 'The credentials are missing or not valid.';
 
 /**

@@ -10,7 +10,7 @@ import { authClientResource } from '../directory/views';
 import { isId, newId } from '../ids';
 import type { AuthClient, TenantGrant } from '../model';
 import { tokenUrlProblem } from '../refresh/addressPolicy';
-import { clientSecretBinding } from '../refresh/refreshSecret';
+import { clientSecretBinding } from './binding';
 import type { Services } from '../services';
 import { ConditionFailedError } from '../store/table';
 import type { AuthClientFields } from './input';

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { NotFoundError, UnprocessableError } from '../errors';
-import type { AuthClient, RefreshError, SecretRecord } from '../model';
+import type { RefreshError, SecretRecord } from '../model';
 import type { Services } from '../services';
 import { logError } from '../http/log';
 import { openCredentials, secretBinding } from '../secrets/view';
+import { clientSecretBinding } from '../authClients/binding';
 import { tokenUrlProblem } from './addressPolicy';
 import { refreshAtTokenEndpoint, type RefreshOutcome } from './tokenEndpoint';
 
@@ -23,14 +24,6 @@ export type RefreshResult =
 const POLL_INTERVAL_MS = 100;
 const BACKOFF_BASE_MS = 60_000;
 const BACKOFF_MAX_MS = 3_600_000;
-
-/** The encryption binding of an auth-client's client secret. */
-export function clientSecretBinding(client: Pick<AuthClient, 'tenantId' | 'id'>) {
-  return {
-    context: { purpose: 'auth-client', tenant: client.tenantId },
-    recordId: `auth-client/${client.id}`,
-  };
-}
 
 /**
  * Refreshes one oauth2 secret, at most once at a time (the API and the scheduler both come here).

@@ -65,7 +65,3 @@ export function secretResource(secret: SecretRecord, credentials: Record<string,
 }
 
 export type SecretResource = ReturnType<typeof secretResource>;
-
-export async function secretDocument(envelope: Envelope, secret: SecretRecord) {
-  return { data: secretResource(secret, await openCredentials(envelope, secret)), meta: {} };
-}

@@ -1,4 +1,3 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../errors';
 import {
   apiKeySchema,
@@ -91,17 +90,12 @@ export class DirectoryStore {
 
   /** Grants (or replaces) a user's permissions in a workspace. */
   async putMembership(membership: Membership): Promise<void> {
-    await this.table.client.send(
-      new PutCommand({
-        TableName: this.table.name,
-        Item: {
-          ...keys.membership(membership.workspaceId, membership.userId),
-          ...membershipIndexAttributes(membership.workspaceId, membership.userId),
-          entity: 'membership',
-          ...membership,
-        },
-      }),
-    );
+    await this.table.put({
+      ...keys.membership(membership.workspaceId, membership.userId),
+      ...membershipIndexAttributes(membership.workspaceId, membership.userId),
+      entity: 'membership',
+      ...membership,
+    });
   }
 
   getMembership(workspaceId: string, userId: string): Promise<Membership | undefined> {
@@ -147,16 +141,11 @@ export class DirectoryStore {
 
   /** Grants (or replaces) a user's permissions over a tenant's auth-clients. */
   async putTenantGrant(grant: TenantGrant): Promise<void> {
-    await this.table.client.send(
-      new PutCommand({
-        TableName: this.table.name,
-        Item: { ...keys.tenantGrant(grant.tenantId, grant.userId), entity: 'tenant-grant', ...grant },
-      }),
-    );
-  }
-
-  getTenantGrant(tenantId: string, userId: string): Promise<TenantGrant | undefined> {
-    return this.table.get(keys.tenantGrant(tenantId, userId), tenantGrantSchema);
+    await this.table.put({
+      ...keys.tenantGrant(grant.tenantId, grant.userId),
+      entity: 'tenant-grant',
+      ...grant,
+    });
   }
 
   /** The workspaces a user belongs to (bounded by the number of memberships a user has). */

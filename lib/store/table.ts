@@ -83,6 +83,11 @@ export class Table {
     return items;
   }
 
+  /** Puts an item, replacing whatever was there (grants and memberships, which are set, not merged). */
+  async put(item: Item): Promise<void> {
+    await this.client.send(new PutCommand({ TableName: this.name, Item: item }));
+  }
+
   /** Puts an item only if the condition holds; otherwise throws `ConditionFailedError`. */
   async putIf(item: Item, condition: string, values?: Record<string, unknown>): Promise<void> {
     await this.conditional(

@@ -8,7 +8,7 @@ import { QueryCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-
 import { randomBytes } from 'node:crypto';
 import { addMember, createTenant, createWorkspace, grantTenantAdmin } from '../../lib/directory/admin';
 import { TENANT_PERMISSIONS, type TenantPermission } from '../../lib/model';
-import { clientSecretBinding } from '../../lib/refresh/refreshSecret';
+import { clientSecretBinding } from '../../lib/authClients/binding';
 import {
   createMember,
   createOutsider,
