@@ -1,9 +1,11 @@
 import type { Context } from 'aws-lambda';
 import { refreshDueSecrets } from '../lib/refresh/schedule';
-import { services } from '../lib/services';
+import { prepareAtColdStart, services } from '../lib/services';
 
 /** Time kept back at the end of the run for the last refreshes to finish and save. */
 const SAFETY_MARGIN_MS = 5000;
+
+prepareAtColdStart(services);
 
 /** EventBridge schedule (serverless.yml); also invocable by hand. Returns the run's summary. */
 export const handler = async (_event: unknown, context: Context) => {

@@ -57,3 +57,13 @@ export function services(): Services {
   containerServices ??= createServices(readConfig());
   return containerServices;
 }
+
+/**
+ * In a Lambda container (and under serverless-offline), builds the services while the module
+ * loads, so that a missing or malformed variable fails the cold start, loudly, instead of
+ * answering every request with a 500. Tests and benchmarks import handlers without that
+ * environment and provide their own services.
+ */
+export function prepareAtColdStart(getServices: () => unknown): void {
+  if (process.env.AWS_LAMBDA_FUNCTION_NAME) getServices();
+}

@@ -6,7 +6,7 @@ import { readPresentedCredentials } from '../auth/credentials';
 import { BadRequestError, ForbiddenError, UnsupportedMediaTypeError } from '../errors';
 import { isId } from '../ids';
 import type { Membership, Permission } from '../model';
-import type { Services } from '../services';
+import { prepareAtColdStart, type Services } from '../services';
 import { barbicanErrorResponse } from './errors';
 import { MAX_REQUEST_BYTES, stripStrings, tooLarge } from './input';
 import { baseUrlOf } from './urls';
@@ -88,6 +88,7 @@ export function barbicanEndpoint(
   spec: BarbicanEndpointSpec,
   handler: (request: BarbicanRequest) => Promise<BarbicanResult>,
 ) {
+  prepareAtColdStart(getServices);
   return middy<Event, Result, Error, BarbicanContext>()
     .use(barbicanErrors(spec.operation))
     .use(requestPreparation(getServices, spec))

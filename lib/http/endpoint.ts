@@ -6,7 +6,7 @@ import { readPresentedCredentials } from '../auth/credentials';
 import { BadRequestError, PayloadTooLargeError } from '../errors';
 import { isId } from '../ids';
 import type { Membership, Permission, TenantGrant, TenantPermission } from '../model';
-import type { Services } from '../services';
+import { prepareAtColdStart, type Services } from '../services';
 import { errorResponse } from './errors';
 import { JSON_MEDIA_TYPE, negotiateResponseType, requireJsonContentType } from './mediaTypes';
 import { readQuery } from './query';
@@ -110,6 +110,7 @@ function chain(
   options: ChainOptions,
   handler: (request: EndpointRequest) => Promise<HttpResult>,
 ) {
+  prepareAtColdStart(getServices);
   return middy<Event, Result, Error, EndpointContext>()
     .use(jsonApiErrors())
     .use(contentNegotiation(options))
