@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { BadRequestError, PayloadTooLargeError } from '../errors';
 import type { V1ContentType } from '../model';
 import { Base64Error, pyB64Decode } from './base64';
@@ -210,7 +211,11 @@ export function readPayloadUpdate(
     throw new PayloadTooLargeError('Secret update issue seen - Provided information too large to process.');
   }
   const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
-  if (mediaType === 'text/plain') return { contentType: 'text/plain', decode: () => bytes };
+  if (mediaType === 'text/plain') {
+    // A text payload must be UTF-8, or it could never be given back as text/plain.
+    if (!isUtf8(bytes)) throw new BadRequestError('Secret update issue seen - Problem decoding payload.');
+    return { contentType: 'text/plain', decode: () => bytes };
+  }
   const encoding = contentEncoding?.trim().toLowerCase();
   return {
     contentType: 'application/octet-stream',

@@ -198,6 +198,14 @@ describe('PUT /v1/secrets/{id} bodies', () => {
     expect(encoded.decode()).toEqual(Buffer.from([0, 255]));
   });
 
+  test('a text/plain payload that is not UTF-8 is refused at once: it could never be read back as text', () => {
+    // Act
+    const refused = failure(() => readPayloadUpdate(Buffer.from([0xff, 0xfe]), 'text/plain', undefined));
+
+    // Assess
+    expect(refused).toEqual({ status: 400, message: 'Secret update issue seen - Problem decoding payload.' });
+  });
+
   test("an empty body is a 400, a large one a 413, another encoding a 400 — in Barbican's words", () => {
     // Act
     const empty = failure(() => readPayloadUpdate(Buffer.alloc(0), 'text/plain', undefined));
