@@ -13,6 +13,8 @@ import {
   createUser,
   createWorkspace,
   grantTenantAdmin,
+  removeMember,
+  revokeApiKey,
 } from '../lib/directory/admin';
 import { refreshDueSecrets } from '../lib/refresh/schedule';
 import { AppError } from '../lib/errors';
@@ -28,7 +30,9 @@ commands:
   workspace:create --tenant T --name N
   user:create --email E
   user:key --user U                         issue another API key for a user
+  user:revoke-key --user U --key K          revoke a key (K: the third part of asec.<user>.<K>.<secret>)
   member:add --workspace W --user U (--role viewer|editor|admin | --permissions p1,p2,...)
+  member:remove --workspace W --user U
   tenant:admin --tenant T --user U [--permissions tenants.auth_client.get,...]
                                             grant auth-client management (all four by default)
   auth-client:create --tenant T --name N --type oauth2|other
@@ -91,6 +95,7 @@ async function run(argv: string[]): Promise<unknown> {
         'auth-method',
         'scopes',
         'default-expires-in',
+        'key',
       ].map((name) => [name, { type: 'string' as const }]),
     ),
   });
@@ -112,6 +117,10 @@ async function run(argv: string[]): Promise<unknown> {
       return createUser(deps, need(options, 'email'));
     case 'user:key':
       return createApiKey(deps, need(options, 'user'));
+    case 'user:revoke-key':
+      return revokeApiKey(deps, need(options, 'user'), need(options, 'key'));
+    case 'member:remove':
+      return removeMember(deps, need(options, 'workspace'), need(options, 'user'));
     case 'member:add': {
       const { role, permissions } = options;
       if ((role === undefined) === (permissions === undefined)) {

@@ -59,6 +59,24 @@ export async function createApiKey(deps: Deps, userId: string, now = new Date())
   return { id: user.id, email: user.email, apiKey };
 }
 
+/**
+ * Revokes one API key (its id is the third part of the key). Warm containers may accept it for
+ * up to ACCESS_CACHE_SECONDS more.
+ */
+export async function revokeApiKey(deps: Deps, userId: string, keyId: string) {
+  if (!(await deps.directory.deleteApiKey(userId, keyId)))
+    throw new NotFoundError(`no key ${keyId} of user ${userId}`);
+  return { userId, keyId, revoked: true };
+}
+
+/** Removes a user from a workspace (effective within ACCESS_CACHE_SECONDS in warm containers). */
+export async function removeMember(deps: Deps, workspaceId: string, userId: string) {
+  if (!(await deps.directory.deleteMembership(workspaceId, userId))) {
+    throw new NotFoundError(`user ${userId} is not a member of workspace ${workspaceId}`);
+  }
+  return { workspaceId, userId, removed: true };
+}
+
 /** Grants a role or an explicit permission list; granting again replaces the previous grant. */
 export async function addMember(
   deps: Deps,

@@ -15,7 +15,7 @@ import {
   type User,
   type Workspace,
 } from '../model';
-import { INDEX, keys, membershipIndexAttributes } from './keys';
+import { INDEX, keys, membershipIndexAttributes, type Key } from './keys';
 import { TtlCache } from '../ttlCache';
 import { ConditionFailedError, keyString, parseKeyed, type Table } from './table';
 
@@ -89,6 +89,26 @@ export class DirectoryStore {
   }
 
   /** Grants (or replaces) a user's permissions in a workspace. */
+  /** Removes an API key; false when there was none. */
+  async deleteApiKey(userId: string, keyId: string): Promise<boolean> {
+    return this.deleteIfExists(keys.apiKey(userId, keyId));
+  }
+
+  /** Removes a user from a workspace; false when they were not a member. */
+  async deleteMembership(workspaceId: string, userId: string): Promise<boolean> {
+    return this.deleteIfExists(keys.membership(workspaceId, userId));
+  }
+
+  private async deleteIfExists(key: Key): Promise<boolean> {
+    try {
+      await this.table.deleteIf(key, 'attribute_exists(pk)');
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionFailedError) return false;
+      throw error;
+    }
+  }
+
   async putMembership(membership: Membership): Promise<void> {
     await this.table.put({
       ...keys.membership(membership.workspaceId, membership.userId),
