@@ -1,10 +1,4 @@
-import {
-  ConcurrentModificationError,
-  ConflictError,
-  ForbiddenError,
-  NotFoundError,
-  ValidationError,
-} from '../errors';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
 import type { Caller } from '../auth/authenticate';
 import { authClientResource } from '../directory/views';
 import { isId, newId } from '../ids';
@@ -12,12 +6,11 @@ import type { AuthClient, TenantGrant } from '../model';
 import { tokenUrlProblem } from '../refresh/addressPolicy';
 import { clientSecretBinding } from './binding';
 import type { Services } from '../services';
+import { withOptimisticRetry } from '../store/optimisticRetry';
 import { ConditionFailedError } from '../store/table';
 import type { AuthClientFields } from './input';
 
 type Deps = Pick<Services, 'directory' | 'secrets' | 'envelope' | 'config'>;
-
-const MAX_ATTEMPTS = 3;
 
 /**
  * Who may read a tenant's auth-clients: holders of tenants.auth_client.get, and the members of
@@ -109,7 +102,7 @@ export async function patchAuthClient(
   fields: AuthClientFields,
   now = new Date(),
 ) {
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+  return withOptimisticRetry('auth-client', async () => {
     const current = isId(authClientId)
       ? await deps.directory.getAuthClient(tenantId, authClientId)
       : undefined;
@@ -140,16 +133,9 @@ export async function patchAuthClient(
       });
     }
     const next = await withSecret(deps, checked, fields.clientSecret);
-    try {
-      await deps.directory.replaceAuthClient(next, current.version);
-      return authClientResource(next);
-    } catch (error) {
-      if (!(error instanceof ConditionFailedError)) throw error;
-    }
-  }
-  throw new ConcurrentModificationError(
-    'The auth-client kept changing while this update was applied; try again.',
-  );
+    await deps.directory.replaceAuthClient(next, current.version);
+    return authClientResource(next);
+  });
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { Envelope, SealBinding } from '../crypto/envelope';
-import { ConcurrentModificationError, ConflictError, NotAcceptableError, NotFoundError } from '../errors';
+import { ConflictError, NotAcceptableError, NotFoundError } from '../errors';
 import { isId, newId } from '../ids';
 import type { Membership, V1SecretListEntry, V1SecretRecord } from '../model';
+import { withOptimisticRetry } from '../store/optimisticRetry';
 import { ConditionFailedError } from '../store/table';
 import type { V1SecretStore } from '../store/v1Secrets';
 import type { NewSecret, PayloadUpdate } from './input';
@@ -20,9 +21,6 @@ const METADATUM_NOT_FOUND = 'Not Found. Sorry but your secret metadata is in ano
  */
 
 type Deps = { readonly v1Secrets: V1SecretStore; readonly envelope: Envelope };
-
-/** How often a write that lost a race re-reads and re-applies itself before answering 409. */
-const MAX_ATTEMPTS = 3;
 
 /** What a payload is sealed to: purpose, tenant and workspace (KMS context), the secret itself (AES-GCM). */
 export function v1SecretBinding(
@@ -139,23 +137,17 @@ export async function putV1Payload(
   given: PayloadUpdate,
   now: () => Date = () => new Date(),
 ): Promise<void> {
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+  return withOptimisticRetry('secret', async () => {
     const secret = await getV1Secret(deps, membership, secretId, now());
     if (secret.sealedPayload !== null) throw new ConflictError('Secret already has data, cannot modify it.');
     const sealedPayload = await seal(deps, secret, given.decode());
-    try {
-      await deps.v1Secrets.setPayload(secret, {
-        sealedPayload,
-        contentType: given.contentType,
-        updatedAt: now().toISOString(),
-      });
-      return;
-    } catch (error) {
-      // Another writer came first: read again; its payload (409) or its absence (404) decides.
-      if (!(error instanceof ConditionFailedError)) throw error;
-    }
-  }
-  throw new ConcurrentModificationError('The secret kept changing while the payload was stored; try again.');
+    // If another writer comes first, the next round's read decides: its payload (409) or its absence (404).
+    await deps.v1Secrets.setPayload(secret, {
+      sealedPayload,
+      contentType: given.contentType,
+      updatedAt: now().toISOString(),
+    });
+  });
 }
 
 /** Deletes a secret of the caller's workspace; an expired or absent one is not found. */
@@ -263,21 +255,14 @@ async function changeMetadata(
   secretId: string,
   change: (current: V1SecretRecord['metadata']) => V1SecretRecord['metadata'],
 ): Promise<V1SecretRecord['metadata']> {
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+  return withOptimisticRetry('secret', async () => {
     const secret = await getV1Secret(deps, membership, secretId);
     const next = change(secret.metadata);
     if (next.length > MAX_METADATA_ENTRIES) throw tooLarge();
     if (sameMetadata(next, secret.metadata)) return next;
-    try {
-      await deps.v1Secrets.setMetadata(secret, next);
-      return next;
-    } catch (error) {
-      if (!(error instanceof ConditionFailedError)) throw error;
-    }
-  }
-  throw new ConcurrentModificationError(
-    'The secret kept changing while its metadata was updated; try again.',
-  );
+    await deps.v1Secrets.setMetadata(secret, next);
+    return next;
+  });
 }
 
 function sameMetadata(a: V1SecretRecord['metadata'], b: V1SecretRecord['metadata']): boolean {

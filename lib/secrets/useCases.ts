@@ -1,17 +1,15 @@
-import { ConcurrentModificationError, ConflictError, NotFoundError, ValidationError } from '../errors';
+import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { DecryptionError } from '../crypto/dataKeys';
 import { logError } from '../http/log';
 import { isId, newId } from '../ids';
 import type { AuthClientType, Membership, SecretRecord } from '../model';
 import type { SecretListFilter } from '../store/keys';
+import { withOptimisticRetry } from '../store/optimisticRetry';
 import { ConditionFailedError } from '../store/table';
 import type { Services } from '../services';
 import type { PageRequest } from '../http/query';
 import { readCredentials, type SecretInput } from './input';
 import { openCredentials, secretBinding, secretResource, type SecretResource } from './view';
-
-/** How often a PATCH re-reads and re-applies itself after losing a race before answering 409. */
-const MAX_PATCH_ATTEMPTS = 3;
 
 type Deps = Pick<Services, 'directory' | 'secrets' | 'envelope'>;
 
@@ -109,7 +107,7 @@ export async function patchSecret(
 ): Promise<SecretResource> {
   const client =
     input.authClientId === undefined ? undefined : await findAuthClient(deps, membership, input.authClientId);
-  for (let attempt = 0; attempt < MAX_PATCH_ATTEMPTS; attempt++) {
+  return withOptimisticRetry('secret', async () => {
     const current = await findSecret(deps, membership, secretId);
     // Sending back the relationship the secret already has (as the document's example does) changes nothing.
     const newClient = client !== undefined && client.id !== current.authClientId ? client : undefined;
@@ -164,14 +162,9 @@ export async function patchSecret(
     if (credentialsChange) {
       next.sealedCredentials = await deps.envelope.seal(credentials, secretBinding(next));
     }
-    try {
-      await deps.secrets.replace(next, current.version);
-      return secretResource(next, credentials);
-    } catch (error) {
-      if (!(error instanceof ConditionFailedError)) throw error;
-    }
-  }
-  throw new ConcurrentModificationError('The secret kept changing while this update was applied; try again.');
+    await deps.secrets.replace(next, current.version);
+    return secretResource(next, credentials);
+  });
 }
 
 export async function deleteSecret(deps: Deps, membership: Membership, secretId: string): Promise<void> {
