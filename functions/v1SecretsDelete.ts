@@ -1,12 +1,12 @@
 import { barbicanEndpoint, noContent } from '../lib/barbican/endpoint';
-import { barbicanServices } from '../lib/barbican/services';
+import { services } from '../lib/services';
 import { deleteV1Secret } from '../lib/barbican/useCases';
 
 export const handler = barbicanEndpoint(
-  barbicanServices,
+  services,
   { operation: 'Secret deletion', permission: 'workspaces.secret.delete' },
   async (request) => {
-    await deleteV1Secret(barbicanServices(), request.membership, request.path.secretId ?? '');
+    await deleteV1Secret(services(), request.membership, request.path.secretId ?? '');
     return noContent();
   },
 );

@@ -1,13 +1,13 @@
 import { barbicanEndpoint, json } from '../lib/barbican/endpoint';
-import { barbicanServices } from '../lib/barbican/services';
+import { services } from '../lib/services';
 import { getV1Metadata } from '../lib/barbican/useCases';
 import { metadataDocument } from '../lib/barbican/view';
 
 export const handler = barbicanEndpoint(
-  barbicanServices,
+  services,
   { operation: 'Secret metadata retrieval', permission: 'workspaces.secret.get' },
   async (request) => {
-    const metadata = await getV1Metadata(barbicanServices(), request.membership, request.path.secretId ?? '');
+    const metadata = await getV1Metadata(services(), request.membership, request.path.secretId ?? '');
     return json({ metadata: metadataDocument(metadata) });
   },
 );

@@ -1,13 +1,13 @@
 import { barbicanEndpoint, noContent } from '../lib/barbican/endpoint';
-import { barbicanServices } from '../lib/barbican/services';
+import { services } from '../lib/services';
 import { deleteV1Metadatum } from '../lib/barbican/useCases';
 
 export const handler = barbicanEndpoint(
-  barbicanServices,
+  services,
   { operation: 'Secret metadatum removal', permission: 'workspaces.secret.edit' },
   async (request) => {
     await deleteV1Metadatum(
-      barbicanServices(),
+      services(),
       request.membership,
       request.path.secretId ?? '',
       request.path.key ?? '',

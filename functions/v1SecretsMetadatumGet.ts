@@ -1,13 +1,13 @@
 import { barbicanEndpoint, json } from '../lib/barbican/endpoint';
-import { barbicanServices } from '../lib/barbican/services';
+import { services } from '../lib/services';
 import { getV1Metadatum } from '../lib/barbican/useCases';
 
 export const handler = barbicanEndpoint(
-  barbicanServices,
+  services,
   { operation: 'Secret metadatum retrieval', permission: 'workspaces.secret.get' },
   async (request) => {
     const { key, value } = await getV1Metadatum(
-      barbicanServices(),
+      services(),
       request.membership,
       request.path.secretId ?? '',
       request.path.key ?? '',

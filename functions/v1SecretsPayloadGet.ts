@@ -1,13 +1,13 @@
 import { barbicanEndpoint, payload } from '../lib/barbican/endpoint';
-import { barbicanServices } from '../lib/barbican/services';
+import { services } from '../lib/services';
 import { getV1Payload } from '../lib/barbican/useCases';
 
 export const handler = barbicanEndpoint(
-  barbicanServices,
+  services,
   { operation: 'Secret payload retrieval', permission: 'workspaces.secret.get' },
   async (request) => {
     const { contentType, bytes } = await getV1Payload(
-      barbicanServices(),
+      services(),
       request.membership,
       request.path.secretId ?? '',
       request.headers.accept,

@@ -21,6 +21,8 @@ export interface Config {
   readonly refreshWindowSeconds: number;
   /** How many refreshes the scheduled run has in flight at once. */
   readonly refreshConcurrency: number;
+  /** Where the v1 API's absolute URLs start (Barbican's host_href); absent: from each request. */
+  readonly publicBaseUrl?: string;
   /** How long a warm container reuses an API key record and membership it has read (0: never). */
   readonly accessCacheSeconds: number;
 }
@@ -56,6 +58,20 @@ function nonNegativeInteger(env: Env, name: string, fallback: number): number {
   return value;
 }
 
+function readPublicBaseUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new ConfigError('PUBLIC_BASE_URL must be an absolute http(s) URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError('PUBLIC_BASE_URL must be an absolute http(s) URL');
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
 export function readConfig(env: Env = process.env): Config {
   const kmsKeyId = env.KMS_KEY_ID || undefined;
   const localKeyFile = env.LOCAL_KEY_FILE || undefined;
@@ -78,5 +94,6 @@ export function readConfig(env: Env = process.env): Config {
     refreshWindowSeconds: positiveInteger(env, 'REFRESH_WINDOW_SECONDS', 600),
     refreshConcurrency: positiveInteger(env, 'REFRESH_CONCURRENCY', 8),
     accessCacheSeconds: nonNegativeInteger(env, 'ACCESS_CACHE_SECONDS', 30),
+    publicBaseUrl: readPublicBaseUrl(env.PUBLIC_BASE_URL),
   });
 }

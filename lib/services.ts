@@ -9,12 +9,15 @@ import { LocalDataKeyProvider } from './crypto/localDataKeys';
 import { DirectoryStore } from './store/directory';
 import { SecretStore } from './store/secrets';
 import { Table } from './store/table';
+import { V1SecretStore } from './store/v1Secrets';
 
 /** Everything a use case may need, built from configuration. Use cases receive it; tests build their own. */
 export interface Services {
   readonly config: Config;
   readonly directory: DirectoryStore;
   readonly secrets: SecretStore;
+  /** The Barbican-compatible v1 secrets, in the same table. */
+  readonly v1Secrets: V1SecretStore;
   readonly envelope: Envelope;
   readonly table: Table;
 }
@@ -37,6 +40,7 @@ export function createServices(
     config,
     directory: new DirectoryStore(table, { accessCacheMs: config.accessCacheSeconds * 1000 }),
     secrets: new SecretStore(table),
+    v1Secrets: new V1SecretStore(table),
     envelope: new Envelope(provider, { dataKeyMaxAgeMs: config.dataKeyMaxAgeSeconds * 1000 }),
     table,
   };

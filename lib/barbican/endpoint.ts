@@ -84,7 +84,7 @@ interface BarbicanContext extends Context {
 type Middleware = MiddlewareObj<Event, Result, Error, BarbicanContext>;
 
 export function barbicanEndpoint(
-  getServices: () => Pick<Services, 'directory'>,
+  getServices: () => Pick<Services, 'directory' | 'config'>,
   spec: BarbicanEndpointSpec,
   handler: (request: BarbicanRequest) => Promise<BarbicanResult>,
 ) {
@@ -107,7 +107,7 @@ function barbicanErrors(operation: string): Middleware {
 }
 
 function requestPreparation(
-  getServices: () => Pick<Services, 'directory'>,
+  getServices: () => Pick<Services, 'directory' | 'config'>,
   spec: BarbicanEndpointSpec,
 ): Middleware {
   return {
@@ -125,7 +125,7 @@ function requestPreparation(
         headers,
         body: spec.body === 'json' ? parseJson(bytes) : undefined,
         payload: bytes,
-        baseUrl: baseUrlOf(headers, event.requestContext?.domainName),
+        baseUrl: baseUrlOf(headers, event.requestContext?.domainName, getServices().config.publicBaseUrl),
       };
     },
   };
@@ -138,7 +138,7 @@ function requestPreparation(
  * a caller in none, or naming one they are not a member of (or that does not exist), gets 403.
  */
 async function resolveProject(
-  services: Pick<Services, 'directory'>,
+  services: Pick<Services, 'directory' | 'config'>,
   headers: Record<string, string | undefined>,
 ): Promise<{ caller: Caller; membership: Membership | undefined }> {
   const presented = readPresentedCredentials(headers);

@@ -1,4 +1,3 @@
-import { isUtf8 } from 'node:buffer';
 import { BadRequestError, PayloadTooLargeError } from '../errors';
 import type { V1ContentType } from '../model';
 import { Base64Error, pyB64Decode } from './base64';
@@ -8,6 +7,7 @@ import {
   normalizeContentType,
   SUPPORTED_CONTENT_TYPES,
   supportedEncodingsText,
+  isUtf8,
 } from './mediaTypes';
 import { pyRepr, pyStrip } from './python';
 

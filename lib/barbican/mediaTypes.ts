@@ -122,11 +122,4 @@ export function payloadContentType(type: V1ContentType): string {
 }
 
 /** Whether bytes are valid UTF-8 (what Barbican's decode as text needs). */
-export function isUtf8(bytes: Buffer): boolean {
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { isUtf8 } from 'node:buffer';

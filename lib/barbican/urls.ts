@@ -1,5 +1,3 @@
-import { ConfigError } from '../config';
-
 /**
  * The absolute URLs the v1 API hands out (`secret_ref`, `Location`, `next`/`previous`,
  * `metadata_ref`). Like Barbican's `get_base_url_from_request`: the configured base when there
@@ -7,30 +5,13 @@ import { ConfigError } from '../config';
  * with the scheme from X-Forwarded-Proto (http when absent).
  */
 
-/** Read once per container and checked at cold start: a bad value fails loudly, not per request. */
-const PUBLIC_BASE_URL = readPublicBaseUrl(process.env.PUBLIC_BASE_URL);
-
-export function readPublicBaseUrl(raw: string | undefined): string | undefined {
-  if (raw === undefined || raw.trim() === '') return undefined;
-  let url: URL;
-  try {
-    url = new URL(raw.trim());
-  } catch {
-    throw new ConfigError('PUBLIC_BASE_URL must be an absolute http(s) URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError('PUBLIC_BASE_URL must be an absolute http(s) URL');
-  }
-  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
-}
-
 /** A host (and port) as a Host header may carry it, and nothing that could bend a URL. */
 const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 export function baseUrlOf(
   headers: Readonly<Record<string, string | undefined>>,
   domainName: string | undefined,
-  configured: string | undefined = PUBLIC_BASE_URL,
+  configured: string | undefined,
 ): string {
   if (configured) return configured;
   const forwardedProto = headers['x-forwarded-proto']?.split(',')[0]?.trim().toLowerCase();

@@ -1,10 +1,10 @@
-import type { Envelope, SealBinding } from '../crypto/envelope';
+import type { SealBinding } from '../crypto/envelope';
 import { ConflictError, NotAcceptableError, NotFoundError } from '../errors';
 import { isId, newId } from '../ids';
 import type { Membership, V1SecretListEntry, V1SecretRecord } from '../model';
 import { withOptimisticRetry } from '../store/optimisticRetry';
 import { ConditionFailedError } from '../store/table';
-import type { V1SecretStore } from '../store/v1Secrets';
+import type { Services } from '../services';
 import type { NewSecret, PayloadUpdate } from './input';
 import { MAX_METADATA_ENTRIES, tooLarge } from './input';
 import { formatStoredTime, instantFromDate } from './isoTime';
@@ -20,7 +20,7 @@ const METADATUM_NOT_FOUND = 'Not Found. Sorry but your secret metadata is in ano
  * project); any other workspace's secret, and an expired one, is simply not found.
  */
 
-type Deps = { readonly v1Secrets: V1SecretStore; readonly envelope: Envelope };
+type Deps = Pick<Services, 'v1Secrets' | 'envelope'>;
 
 /** What a payload is sealed to: purpose, tenant and workspace (KMS context), the secret itself (AES-GCM). */
 export function v1SecretBinding(
