@@ -52,15 +52,6 @@ export async function refreshSecret(
   // A refresh outcome stored after the request arrived answers it too (see outcomeSince): a
   // request that queued behind a refresh in flight must not spend the new token again.
   const startedAt = new Date(options.requestedAt ?? now()).toISOString();
-  const existing = await deps.secrets.get(workspaceId, secretId);
-  if (!existing) throw new NotFoundError('No such auth-secret in this workspace.');
-  if (existing.authType !== 'oauth2') {
-    throw new UnprocessableError(
-      'refresh_not_supported',
-      'Refresh not supported',
-      'This secret belongs to an auth-client of type other, which has no token endpoint to refresh at.',
-    );
-  }
   const leaseMs = deps.config.refreshTimeoutMs + 7000;
   const owner = randomUUID();
   let leased: SecretRecord | undefined;
@@ -69,6 +60,9 @@ export async function refreshSecret(
   for (let round = 0; !leased; round++) {
     leased = await deps.secrets.acquireLease(workspaceId, secretId, owner, now(), leaseMs);
     if (leased) break;
+    // Not taken: the secret is gone, cannot be refreshed, or another refresh holds it. Only the
+    // last is worth waiting for; the common path (lease taken) reads nothing beforehand.
+    requireRefreshable(await deps.secrets.get(workspaceId, secretId));
     if (options.scheduled) return { kind: 'skipped' };
     const latest = await waitForLease(deps, workspaceId, secretId, now, leaseMs);
     if (outcomeSince(latest, startedAt) || round >= 1) return { kind: 'waited', secret: latest, startedAt };
@@ -88,6 +82,17 @@ export async function refreshSecret(
     // Whatever failed (KMS, DynamoDB), the lease must not keep the secret blocked.
     await deps.secrets.releaseLease(workspaceId, secretId, owner).catch(() => undefined);
     throw error;
+  }
+}
+
+function requireRefreshable(secret: SecretRecord | undefined): void {
+  if (!secret) throw new NotFoundError('No such auth-secret in this workspace.');
+  if (secret.authType !== 'oauth2') {
+    throw new UnprocessableError(
+      'refresh_not_supported',
+      'Refresh not supported',
+      'This secret belongs to an auth-client of type other, which has no token endpoint to refresh at.',
+    );
   }
 }
 

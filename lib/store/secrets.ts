@@ -31,8 +31,9 @@ export class SecretStore {
   }
 
   /**
-   * Takes the refresh lease of a secret unless another live one holds it. Returns the secret
-   * as it is under the lease, or undefined when someone else holds it (or the secret is gone).
+   * Takes the refresh lease of an oauth2 secret unless another live one holds it. Returns the
+   * secret as it is under the lease, or undefined when someone else holds it, the secret is
+   * gone, or it is not an oauth2 secret.
    */
   async acquireLease(
     workspaceId: string,
@@ -47,8 +48,9 @@ export class SecretStore {
       const item = await this.table.updateIf(
         keys.secret(workspaceId, secretId),
         { set: { leaseOwner: owner, leaseUntil: now + durationMs }, increment: ['version'] },
-        'attribute_exists(pk) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
-        { ':now': now },
+        // Only oauth2 secrets have anything to refresh, so only they can be leased.
+        'attribute_exists(pk) AND authType = :oauth2 AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+        { ':now': now, ':oauth2': 'oauth2' },
       );
       return parseKeyed(item, secretSchema, secretKeyOf);
     } catch (error) {
