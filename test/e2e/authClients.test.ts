@@ -4,7 +4,7 @@
  * the same DynamoDB; every assertion about the API is made over HTTP, and the storage checks read
  * the table raw.
  */
-import { QueryCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { addMember, createTenant, createWorkspace, grantTenantAdmin } from '../../lib/directory/admin';
 import { TENANT_PERMISSIONS, type TenantPermission } from '../../lib/model';
@@ -135,16 +135,7 @@ async function getClient(clientId: string, tenantId = world.tenantId, user = man
 
 /** Every item of the table, raw, as JSON text. */
 async function scanTableText(): Promise<string> {
-  const items: Array<Record<string, AttributeValue>> = [];
-  let startKey: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await server.stack.dynamoDb.send(
-      new ScanCommand({ TableName: server.stack.tableName, ExclusiveStartKey: startKey }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return JSON.stringify(items);
+  return JSON.stringify(await server.stack.scanTable());
 }
 
 /** The auth-client items of a tenant, read raw (consistently) from the table. */

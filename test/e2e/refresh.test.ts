@@ -4,10 +4,14 @@
  * in a child process, with fault injection). Secrets are created and read back over HTTP; the
  * provider's view comes from its own stats and token endpoint.
  */
-import { createAuthClient } from '../../lib/directory/admin';
 import { PERMISSIONS } from '../../lib/model';
 import { createMember, createOutsider, createWorld, type TestUser, type World } from '../support/fixtures';
-import { OAUTH_CLIENTS, startOAuthServer, type OAuthServer } from '../support/oauthServer';
+import {
+  OAUTH_CLIENTS,
+  registerOAuthClient,
+  startOAuthServer,
+  type OAuthServer,
+} from '../support/oauthServer';
 import { startLocalServer, type LocalServer } from '../support/server';
 import { Api, basic, type ApiResponse, type HeaderMap, type Json } from './api';
 
@@ -40,18 +44,8 @@ afterEach(async () => {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-async function registerClient(tenantId: string, kind: keyof typeof OAUTH_CLIENTS): Promise<string> {
-  const client = OAUTH_CLIENTS[kind];
-  const { id } = await createAuthClient(server.stack.services, {
-    tenantId,
-    name: client.clientId,
-    type: 'oauth2',
-    tokenUrl: oauth.tokenUrl,
-    clientId: client.clientId,
-    clientSecret: client.secret,
-    authMethod: client.method,
-  });
-  return id;
+function registerClient(tenantId: string, kind: keyof typeof OAUTH_CLIENTS): Promise<string> {
+  return registerOAuthClient(server.stack.services, tenantId, oauth, kind);
 }
 
 function call(method: string, path: string, auth?: HeaderMap, json?: unknown): Promise<Reply> {

@@ -4,12 +4,7 @@
  * that record's credentials; and the data (and API keys) survive a restart of the server.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  DescribeTableCommand,
-  ScanCommand,
-  UpdateItemCommand,
-  type AttributeValue,
-} from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { createAuthClient } from '../../lib/directory/admin';
 import { createWorld, secretDocument, type World } from '../support/fixtures';
 import { startLocalServer, type LocalServer } from '../support/server';
@@ -67,18 +62,7 @@ async function createSecret(
   return response.body.data;
 }
 
-async function scanAll(): Promise<Item[]> {
-  const items: Item[] = [];
-  let ExclusiveStartKey: Item | undefined;
-  do {
-    const page = await server.stack.dynamoDb.send(
-      new ScanCommand({ TableName: server.stack.tableName, ExclusiveStartKey }),
-    );
-    items.push(...(page.Items ?? []));
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return items;
-}
+const scanAll = (): Promise<Item[]> => server.stack.scanTable();
 
 /** The raw item of a secret, found by its `id` attribute (no assumption about the key shapes). */
 async function rawSecretItem(secretId: string): Promise<Item> {

@@ -3,7 +3,6 @@
  * and without a payload, read the metadata and the payload, give a payload once, delete, user
  * metadata, expiry, the project a request is about, and what is at rest.
  */
-import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { addMember, createWorkspace } from '../../lib/directory/admin';
 import { keys } from '../../lib/store/keys';
 import { v1SecretBinding } from '../../lib/barbican/useCases';
@@ -553,15 +552,7 @@ describe('at rest', () => {
     });
 
     // Act
-    const items: Array<Record<string, AttributeValue>> = [];
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await server.stack.dynamoDb.send(
-        new ScanCommand({ TableName: server.stack.tableName, ExclusiveStartKey: startKey }),
-      );
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const items = await server.stack.scanTable();
     const dump = JSON.stringify(items);
     const item = items.find((candidate) => candidate.sk?.S === keys.v1Secret(project, idOf(textRef)).sk);
     const sealed = item?.sealedPayload?.S ?? '';

@@ -1,5 +1,4 @@
 import { readConfig } from '../../lib/config';
-import { createAuthClient } from '../../lib/directory/admin';
 import { UnprocessableError, UpstreamError } from '../../lib/errors';
 import type { Membership } from '../../lib/model';
 import { refreshDueSecrets } from '../../lib/refresh/schedule';
@@ -9,7 +8,12 @@ import { createSecret } from '../../lib/secrets/useCases';
 import { createServices, type Services } from '../../lib/services';
 import { createWorld, type World } from '../support/fixtures';
 import { startTestStack, type TestStack } from '../support/localStack';
-import { OAUTH_CLIENTS, startOAuthServer, type OAuthServer } from '../support/oauthServer';
+import {
+  OAUTH_CLIENTS,
+  registerOAuthClient,
+  startOAuthServer,
+  type OAuthServer,
+} from '../support/oauthServer';
 
 let stack: TestStack;
 let oauth: OAuthServer;
@@ -26,20 +30,10 @@ beforeAll(async () => {
   const found = await services.directory.getMembership(world.workspaceId, world.admin.id);
   if (!found) throw new Error('fixture membership missing');
   membership = found;
-  for (const [name, client] of Object.entries(OAUTH_CLIENTS) as Array<
-    [keyof typeof OAUTH_CLIENTS, (typeof OAUTH_CLIENTS)['basic']]
-  >) {
-    const { id } = await createAuthClient(services, {
-      tenantId: world.tenantId,
-      name: client.clientId,
-      type: 'oauth2',
-      tokenUrl: oauth.tokenUrl,
-      clientId: client.clientId,
-      clientSecret: client.secret,
-      authMethod: client.method,
+  for (const name of Object.keys(OAUTH_CLIENTS) as Array<keyof typeof OAUTH_CLIENTS>) {
+    clients[name] = await registerOAuthClient(services, world.tenantId, oauth, name, {
       defaultExpiresIn: 1234,
     });
-    clients[name] = id;
   }
 }, 60_000);
 
@@ -222,14 +216,7 @@ test('the scheduled run refreshes a few hundred expiring secrets, marks dead gra
   const own = await createWorld(services);
   const ownMembership = await services.directory.getMembership(own.workspaceId, own.admin.id);
   if (!ownMembership) throw new Error('fixture membership missing');
-  const { id: clientId } = await createAuthClient(services, {
-    tenantId: own.tenantId,
-    name: 'scheduled',
-    type: 'oauth2',
-    tokenUrl: oauth.tokenUrl,
-    clientId: OAUTH_CLIENTS.basic.clientId,
-    clientSecret: OAUTH_CLIENTS.basic.secret,
-  });
+  const clientId = await registerOAuthClient(services, own.tenantId, oauth, 'basic');
   const create = (refreshToken: string, expiresIn: number) =>
     createSecret(services, ownMembership, {
       attributes: {
@@ -277,14 +264,7 @@ test('secrets in backoff after a transient failure are skipped until their next 
   const own = await createWorld(services);
   const ownMembership = await services.directory.getMembership(own.workspaceId, own.admin.id);
   if (!ownMembership) throw new Error('fixture membership missing');
-  const { id: clientId } = await createAuthClient(services, {
-    tenantId: own.tenantId,
-    name: 'backoff',
-    type: 'oauth2',
-    tokenUrl: oauth.tokenUrl,
-    clientId: OAUTH_CLIENTS.basic.clientId,
-    clientSecret: OAUTH_CLIENTS.basic.secret,
-  });
+  const clientId = await registerOAuthClient(services, own.tenantId, oauth, 'basic');
   const token = await oauth.mintRefreshToken(OAUTH_CLIENTS.basic.clientId);
   await createSecret(services, ownMembership, {
     attributes: {

@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { mkdtempSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,11 @@ import {
 
 export interface TestStack {
   readonly services: Services;
+  /**
+   * Every item of the table, raw (marshalled), for tests that check what is stored at rest. The
+   * service itself never scans.
+   */
+  scanTable(): Promise<Array<Record<string, AttributeValue>>>;
   readonly dynamoDb: DynamoDBClient;
   readonly endpoint: string;
   readonly tableName: string;
@@ -52,6 +57,18 @@ export async function stackOn(
     endpoint,
     tableName,
     env,
+    scanTable: async () => {
+      const items: Array<Record<string, AttributeValue>> = [];
+      let startKey: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await dynamoDb.send(
+          new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey }),
+        );
+        items.push(...(page.Items ?? []));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      return items;
+    },
     stop: async () => {
       dynamoDb.destroy();
       if (server) await closeServer(server);

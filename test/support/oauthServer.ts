@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createAuthClient } from '../../lib/directory/admin';
+import type { Services } from '../../lib/services';
 import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
 
@@ -212,4 +214,29 @@ function signal(pid: number, name: NodeJS.Signals): void {
   } catch {
     // already gone
   }
+}
+
+/**
+ * Registers one of the OAuth server's clients as an oauth2 auth-client of `tenantId`, with the
+ * id, secret and authentication method the server expects of it.
+ */
+export async function registerOAuthClient(
+  services: Services,
+  tenantId: string,
+  oauth: Pick<OAuthServer, 'tokenUrl'>,
+  kind: keyof typeof OAUTH_CLIENTS,
+  extra: { defaultExpiresIn?: number } = {},
+): Promise<string> {
+  const client = OAUTH_CLIENTS[kind];
+  const { id } = await createAuthClient(services, {
+    tenantId,
+    name: client.clientId,
+    type: 'oauth2',
+    tokenUrl: oauth.tokenUrl,
+    clientId: client.clientId,
+    clientSecret: client.secret,
+    authMethod: client.method,
+    ...extra,
+  });
+  return id;
 }

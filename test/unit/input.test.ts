@@ -1,20 +1,12 @@
 import { BadRequestError, ConflictError, ForbiddenError, ValidationError } from '../../lib/errors';
 import { readCreateSecret, readCredentials, readPatchSecret } from '../../lib/secrets/input';
 import { oauth2Credentials, secretDocument } from '../support/fixtures';
+import { thrown } from '../support/thrown';
 
 const CLIENT_ID = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
 const SECRET_ID = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c';
 
 type Json = Record<string, unknown>;
-
-function thrown(action: () => unknown): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected an error');
-}
 
 /** A create document with `change` applied to its `data` member. */
 function createDocument(change: (data: Json) => void): { data: Json } {

@@ -5,15 +5,7 @@ import {
   negotiateResponseType,
   requireJsonContentType,
 } from '../../lib/http/mediaTypes';
-
-function thrown(action: () => unknown): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected an error');
-}
+import { thrown } from '../support/thrown';
 
 describe('negotiateResponseType', () => {
   test.each([

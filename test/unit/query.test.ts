@@ -1,16 +1,8 @@
 import { BadRequestError } from '../../lib/errors';
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, readFilter, readPage, readQuery } from '../../lib/http/query';
+import { thrown } from '../support/thrown';
 
 const SUPPORTED = ['filter[user]', 'filter[auth_client]', 'page[offset]', 'page[limit]'];
-
-function thrown(action: () => unknown): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected an error');
-}
 
 const page = (query: string) => readPage(readQuery(new URLSearchParams(query), SUPPORTED));
 
