@@ -10,7 +10,7 @@ import { prepareAtColdStart, type Services } from '../services';
 import { barbicanErrorResponse } from './errors';
 import { MAX_REQUEST_BYTES, stripStrings, tooLarge } from './input';
 import { baseUrlOf } from './urls';
-import { definedEntries, lowerCaseHeaders } from '../http/event';
+import { bodyBytes, definedEntries, lowerCaseHeaders } from '../http/event';
 
 /**
  * The middy chain of every v1 (Barbican-compatible) handler, built in one place: Barbican-shaped
@@ -169,10 +169,7 @@ function readBody(event: Event, contentType: string | undefined, kind: 'json' | 
       `Unexpected content type. Expected content types are: [${allowed.map((type) => `'${type}'`).join(', ')}]`,
     );
   }
-  const body: unknown = event.body;
-  if (body === undefined || body === null) return Buffer.alloc(0);
-  if (Buffer.isBuffer(body)) return body;
-  return Buffer.from(String(body), event.isBase64Encoded ? 'base64' : 'utf8');
+  return bodyBytes(event);
 }
 
 /** `load_body`: at most `max_allowed_request_size_in_bytes`, JSON, every string stripped. */

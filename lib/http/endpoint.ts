@@ -11,7 +11,7 @@ import { errorResponse } from './errors';
 import { JSON_MEDIA_TYPE, negotiateResponseType, requireJsonContentType } from './mediaTypes';
 import { readQuery } from './query';
 import { STATUS_OF, type HttpResult } from './results';
-import { definedEntries, lowerCaseHeaders } from './event';
+import { bodyBytes, definedEntries, lowerCaseHeaders } from './event';
 
 /** Deeper documents are refused: nothing this API takes needs more, and validation recurses. */
 const MAX_BODY_DEPTH = 32;
@@ -176,15 +176,11 @@ function authentication(getServices: () => Services, options: ChainOptions): Mid
 }
 
 function parseBody(event: Event): unknown {
-  const raw =
-    event.body === undefined || event.body === null
-      ? ''
-      : event.isBase64Encoded
-        ? Buffer.from(event.body, 'base64').toString('utf8')
-        : event.body;
-  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) {
+  const bytes = bodyBytes(event);
+  if (bytes.length > MAX_BODY_BYTES) {
     throw new PayloadTooLargeError(`The request body may be at most ${MAX_BODY_BYTES} bytes.`);
   }
+  const raw = bytes.toString('utf8');
   if (!raw.trim()) throw new BadRequestError('The request needs a JSON body.', { source: { pointer: '' } });
   let parsed: unknown;
   try {

@@ -19,3 +19,14 @@ export function definedEntries(
     Object.entries(record ?? {}).flatMap(([name, value]) => (value === undefined ? [] : [[name, value]])),
   );
 }
+
+/**
+ * The request body's bytes: API Gateway sends text as is and binary base64-encoded, and
+ * serverless-offline sends null for an empty body.
+ */
+export function bodyBytes(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>): Buffer {
+  const body: unknown = event.body;
+  if (body === undefined || body === null) return Buffer.alloc(0);
+  if (Buffer.isBuffer(body)) return body;
+  return Buffer.from(String(body), event.isBase64Encoded ? 'base64' : 'utf8');
+}
