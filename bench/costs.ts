@@ -220,7 +220,7 @@ function singleCases(
     },
     {
       operation: 'refresh',
-      floor: floors({ GetItem: 3, UpdateItem: 1, PutItem: 1 }, 3),
+      floor: floors({ GetItem: 2, UpdateItem: 1, PutItem: 1 }, 3),
       why: 'refresh',
       warmUp: async () => admin.refresh(await refreshable()),
       prepare: refreshable,
@@ -310,7 +310,7 @@ const WHY: Record<string, string> = {
     '+ 1 KMS Decrypt.',
   delete: 'Warm: 1 conditional DeleteItem. Cold: + 1 BatchGetItem for auth. No KMS: nothing is opened.',
   refresh:
-    'GetItem (secret), conditional UpdateItem (the lease: one refresh spends a refresh token), GetItem ' +
+    'Conditional UpdateItem (the lease, taken without reading first: one refresh spends a refresh token), GetItem ' +
     '(auth-client), then GetItem + conditional PutItem (save under the lease, applied to the secret as it is ' +
     'now). Warm: no KMS (client-secret and credential data keys cached, sealing key reused). Cold: + 1 ' +
     'BatchGetItem for auth, + 3 KMS (Decrypt client secret, Decrypt credentials: different encryption ' +
