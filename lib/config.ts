@@ -15,6 +15,11 @@ export interface Config {
   readonly tokenUrlHttpHosts: readonly string[];
   /** How long a token request may take before it counts as a timeout. */
   readonly refreshTimeoutMs: number;
+  /**
+   * A refresh on demand that arrives within this many seconds of a completed refresh (success or
+   * permanent refusal) answers with that refresh's result instead of spending the grant again.
+   */
+  readonly refreshCoalesceSeconds: number;
   /** Access token lifetime assumed when neither the provider nor the auth-client gives one. */
   readonly defaultTokenLifetimeSeconds: number;
   /** The scheduled refresh takes secrets expiring within this many seconds. */
@@ -90,6 +95,7 @@ export function readConfig(env: Env = process.env): Config {
         .filter(Boolean),
     ),
     refreshTimeoutMs: positiveInteger(env, 'REFRESH_TIMEOUT_MS', 8000),
+    refreshCoalesceSeconds: nonNegativeInteger(env, 'REFRESH_COALESCE_SECONDS', 5),
     defaultTokenLifetimeSeconds: positiveInteger(env, 'DEFAULT_TOKEN_LIFETIME_SECONDS', 3600),
     refreshWindowSeconds: positiveInteger(env, 'REFRESH_WINDOW_SECONDS', 600),
     refreshConcurrency: positiveInteger(env, 'REFRESH_CONCURRENCY', 8),

@@ -15,11 +15,17 @@ export type RefreshResult =
   | { readonly kind: 'ran'; readonly outcome: RefreshOutcome; readonly secret: SecretRecord }
   /**
    * Another refresh held the lease (or had just finished); this call returns what it stored.
-   * Outcomes stored at or after `startedAt` belong to this call.
+   * `answer` is that refresh's outcome, or undefined when it did not finish in time.
    */
-  | { readonly kind: 'waited'; readonly secret: SecretRecord; readonly startedAt: string }
+  | { readonly kind: 'waited'; readonly secret: SecretRecord; readonly answer: StoredOutcome | undefined }
   /** A scheduled refresh found the secret leased, or no longer due, and left it alone. */
   | { readonly kind: 'skipped' };
+
+/** A refresh outcome as the secret records it (no tokens). */
+export type StoredOutcome =
+  | { readonly kind: 'success' }
+  | { readonly kind: 'permanent'; readonly error: string; readonly description: string }
+  | { readonly kind: 'transient'; readonly reason: string; readonly description: string };
 
 const POLL_INTERVAL_MS = 100;
 const BACKOFF_BASE_MS = 60_000;
@@ -49,9 +55,11 @@ export async function refreshSecret(
   } = {},
 ): Promise<RefreshResult> {
   const now = options.now ?? Date.now;
-  // A refresh outcome stored after the request arrived answers it too (see outcomeSince): a
-  // request that queued behind a refresh in flight must not spend the new token again.
-  const startedAt = new Date(options.requestedAt ?? now()).toISOString();
+  // A refresh outcome stored after the request arrived (or just before: see outcomeAnswering)
+  // answers it too: a request that queued behind a refresh in flight must not spend the new token again.
+  const requestedAt = options.requestedAt ?? now();
+  const coalesceMs = deps.config.refreshCoalesceSeconds * 1000;
+  const answering = (secret: SecretRecord) => outcomeAnswering(secret, requestedAt, coalesceMs);
   const leaseMs = deps.config.refreshTimeoutMs + 7000;
   const owner = randomUUID();
   let leased: SecretRecord | undefined;
@@ -65,16 +73,18 @@ export async function refreshSecret(
     requireRefreshable(await deps.secrets.get(workspaceId, secretId));
     if (options.scheduled) return { kind: 'skipped' };
     const latest = await waitForLease(deps, workspaceId, secretId, now, leaseMs);
-    if (outcomeSince(latest, startedAt) || round >= 1) return { kind: 'waited', secret: latest, startedAt };
+    const answer = answering(latest);
+    if (answer || round >= 1) return { kind: 'waited', secret: latest, answer };
   }
   if (options.scheduled && !stillDue(leased, options.scheduled.horizon, new Date(now()).toISOString())) {
     await deps.secrets.releaseLease(workspaceId, secretId, owner);
     return { kind: 'skipped' };
   }
-  if (outcomeSince(leased, startedAt)) {
-    // Another refresh finished between the request's arrival and our lease: its result answers us too.
+  const answer = answering(leased);
+  if (answer) {
+    // Another refresh finished just before or since the request's arrival: its result answers us too.
     await deps.secrets.releaseLease(workspaceId, secretId, owner);
-    return { kind: 'waited', secret: leased, startedAt };
+    return { kind: 'waited', secret: leased, answer };
   }
   try {
     return await refreshUnderLease(deps, leased, owner, now);
@@ -115,9 +125,13 @@ async function refreshUnderLease(
 ): Promise<RefreshResult> {
   const { workspaceId, id: secretId } = leased;
   const outcome = await talkToProvider(deps, leased);
-  const at = new Date(now());
   const sealedSuccess = outcome.kind === 'success' ? await sealSuccess(deps, leased, outcome) : undefined;
   const saved = await deps.secrets.saveUnderLease(workspaceId, secretId, owner, (current) => {
+    // The outcome is stamped as late as possible, right before it is written, so that every
+    // request that found this refresh in flight arrived before the stamp (see outcomeAnswering).
+    // expires_at counts from it too (milliseconds later than the answer: nothing a 10-minute
+    // refresh window notices), so that it stays refreshed_at + expires_in.
+    const at = new Date(now());
     const base = { ...current, updatedAt: at.toISOString() };
     if (sealedSuccess) {
       return {
@@ -164,17 +178,40 @@ async function refreshUnderLease(
     if (outcome.kind === 'success') logError('refresh result discarded: lease lost', undefined, { secretId });
     const latest = await deps.secrets.get(workspaceId, secretId);
     if (!latest) throw new NotFoundError('No such auth-secret in this workspace.');
-    return { kind: 'waited', secret: latest, startedAt: at.toISOString() };
+    return { kind: 'waited', secret: latest, answer: outcomeAnswering(latest, now(), 0) };
   }
   return { kind: 'ran', outcome, secret: saved };
 }
 
-/** Whether a refresh outcome (success or failure) was stored at or after `since`. */
-function outcomeSince(secret: SecretRecord, since: string): boolean {
-  return (
-    (secret.refreshedAt !== null && secret.refreshedAt >= since) ||
-    (secret.refreshError !== null && secret.refreshError.at >= since)
-  );
+/**
+ * The stored outcome that answers a refresh request which arrived at `requestedAt` (epoch ms), if
+ * any. An outcome stored after the arrival always answers it: the request found that refresh in
+ * flight. A success or a permanent refusal stored up to `coalesceMs` before the arrival answers it
+ * too: requests sent together can be stamped on arrival after the first of them has finished (a
+ * busy front door, cold instances), and a second token request gains nothing then but risks a
+ * rotating grant and the provider's rate limit. A transient failure answers only requests that
+ * arrived before it was stored: retrying is the point of a later request.
+ */
+export function outcomeAnswering(
+  secret: SecretRecord,
+  requestedAt: number,
+  coalesceMs: number,
+): StoredOutcome | undefined {
+  // A recorded error is newer than the last success: a success clears it.
+  const { refreshError, refreshedAt } = secret;
+  if (refreshError) {
+    const storedAt = Date.parse(refreshError.at);
+    if (refreshError.transient) {
+      return storedAt >= requestedAt
+        ? { kind: 'transient', reason: refreshError.code, description: refreshError.description }
+        : undefined;
+    }
+    return storedAt >= requestedAt - coalesceMs
+      ? { kind: 'permanent', error: refreshError.code, description: refreshError.description }
+      : undefined;
+  }
+  if (refreshedAt !== null && Date.parse(refreshedAt) >= requestedAt - coalesceMs) return { kind: 'success' };
+  return undefined;
 }
 
 async function talkToProvider(deps: Deps, secret: SecretRecord): Promise<RefreshOutcome> {

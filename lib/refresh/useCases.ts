@@ -55,25 +55,21 @@ type Failure = Exclude<RefreshOutcome, { kind: 'success' }>;
 
 /**
  * What went wrong, if anything: this call's own outcome, or, for a call that waited on another
- * refresh, the outcome that one stored after this request arrived.
+ * refresh, the outcome that answers it (see outcomeAnswering).
  */
 function failureOf(result: Exclude<RefreshResult, { kind: 'skipped' }>): Failure | undefined {
   if (result.kind === 'ran') return result.outcome.kind === 'success' ? undefined : result.outcome;
-  const { startedAt } = result;
-  const { refreshedAt, refreshError } = result.secret;
-  if (refreshError && refreshError.at >= startedAt) {
-    if (!refreshError.transient) {
-      return { kind: 'permanent', error: refreshError.code, description: refreshError.description };
-    }
-    const reason =
-      refreshError.code in UPSTREAM_STATUS ? (refreshError.code as Transient['reason']) : 'unavailable';
-    return { kind: 'transient', reason, description: refreshError.description };
+  const { answer } = result;
+  if (answer === undefined) {
+    // Another refresh held the lease all along and stored nothing in time.
+    return {
+      kind: 'transient',
+      reason: 'unavailable',
+      description: 'another refresh of this secret did not finish in time',
+    };
   }
-  if (refreshedAt !== null && refreshedAt >= startedAt) return undefined;
-  // Another refresh held the lease all along and stored nothing in time.
-  return {
-    kind: 'transient',
-    reason: 'unavailable',
-    description: 'another refresh of this secret did not finish in time',
-  };
+  if (answer.kind === 'success') return undefined;
+  if (answer.kind === 'permanent') return answer;
+  const reason = answer.reason in UPSTREAM_STATUS ? (answer.reason as Transient['reason']) : 'unavailable';
+  return { kind: 'transient', reason, description: answer.description };
 }

@@ -145,9 +145,11 @@ export async function patchSecret(
             : current.error,
       authClientId: newClient?.id ?? current.authClientId,
       authType: newClient?.type ?? current.authType,
-      // New credentials start a new refresh history, and no (expired) lease survives them.
+      // New credentials start a new refresh history (so no earlier refresh answers the next
+      // one), and no (expired) lease survives them.
       ...(credentialsChange
         ? {
+            refreshedAt: null,
             refreshError: null,
             refreshFailures: 0,
             nextAttemptAt: null,

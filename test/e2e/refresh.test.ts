@@ -133,6 +133,31 @@ async function grantAtProvider(refreshToken: string) {
 // ---------------------------------------------------------------------------------------------
 // Success
 
+/**
+ * Issue 8's report: twenty refreshes of one secret sent at the same instant to a cold refresh
+ * function, against a provider that answers at once. serverless-offline starts a worker per call in
+ * flight (as Lambda starts an instance), so the calls reach the handler spread over seconds, some
+ * after the first refresh has been stored. All must answer 200 with one new pair of tokens, from
+ * one token request. This runs first in the file, while the refresh function is still cold.
+ */
+test('20 simultaneous refreshes of a cold function: one token request, all 200 with the same tokens', async () => {
+  const { id } = await createOAuthSecret();
+  await oauth.resetStats();
+
+  const replies = await Promise.all(Array.from({ length: 20 }, () => refresh(id)));
+
+  for (const reply of replies) expectStatus(reply, 200);
+  const pairs = new Set(
+    replies.map(({ body }) => {
+      const { access_token, refresh_token } = body.data.attributes.credentials as Json;
+      return `${access_token} ${refresh_token}`;
+    }),
+  );
+  expect(pairs.size).toBe(1);
+  expect([...pairs][0]).not.toMatch(/^initial-access /);
+  expect(await oauth.stats()).toEqual({ tokenRequests: 1, refreshGrants: 1 });
+}, 120_000);
+
 test('200 with the secret as one resource object: new tokens, state ready, meta.refreshed_at set', async () => {
   const { id, refreshToken } = await createOAuthSecret();
   await oauth.resetStats();
@@ -182,17 +207,32 @@ test('200 with the secret as one resource object: new tokens, state ready, meta.
   expect(replay.body.error).toBe('invalid_grant');
 });
 
-test('the stored new refresh token is the one the next refresh spends', async () => {
+test('a refresh sent right after one completed answers with its tokens and asks the provider nothing', async () => {
+  const { id } = await createOAuthSecret();
+  await oauth.resetStats();
+  const first = await refresh(id);
+  expectStatus(first, 200);
+
+  const again = await refresh(id);
+
+  expectStatus(again, 200);
+  expect(again.body.data.attributes.credentials).toEqual(first.body.data.attributes.credentials);
+  expect(again.body.data.meta.refreshed_at).toBe(first.body.data.meta.refreshed_at);
+  expect(await oauth.stats()).toEqual({ tokenRequests: 1, refreshGrants: 1 });
+});
+
+test('past REFRESH_COALESCE_SECONDS (5 s), the next refresh spends the stored new refresh token', async () => {
   const { id } = await createOAuthSecret();
   const first = await refresh(id);
   expectStatus(first, 200);
+  await new Promise((resolveWait) => setTimeout(resolveWait, 5_100));
   const second = await refresh(id);
   expectStatus(second, 200);
   const [a, b] = [first.body.data.attributes.credentials, second.body.data.attributes.credentials];
   expect(b.access_token).not.toBe(a.access_token);
   expect(b.refresh_token).not.toBe(a.refresh_token);
-  expect(second.body.data.meta.refreshed_at >= first.body.data.meta.refreshed_at).toBe(true);
-});
+  expect(second.body.data.meta.refreshed_at > first.body.data.meta.refreshed_at).toBe(true);
+}, 20_000);
 
 test('a client_secret_post auth-client refreshes too', async () => {
   const { id } = await createOAuthSecret({ authClientId: postClientId, oauthClient: 'post' });

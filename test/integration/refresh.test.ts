@@ -4,7 +4,7 @@ import type { Membership } from '../../lib/model';
 import { refreshDueSecrets } from '../../lib/refresh/schedule';
 import { refreshSecretNow } from '../../lib/refresh/useCases';
 import { openCredentials } from '../../lib/secrets/view';
-import { createSecret } from '../../lib/secrets/useCases';
+import { createSecret, patchSecret } from '../../lib/secrets/useCases';
 import { createServices, type Services } from '../../lib/services';
 import { createWorld, type World } from '../support/fixtures';
 import { startTestStack, type TestStack } from '../support/localStack';
@@ -18,6 +18,8 @@ import {
 let stack: TestStack;
 let oauth: OAuthServer;
 let services: Services;
+/** The same services with REFRESH_COALESCE_SECONDS=0, for tests that refresh one secret twice in a row. */
+let uncoalesced: Services;
 let world: World;
 let membership: Membership;
 const clients: Record<keyof typeof OAUTH_CLIENTS, string> = { basic: '', post: '', norotate: '' };
@@ -26,6 +28,10 @@ beforeAll(async () => {
   [stack, oauth] = await Promise.all([startTestStack(), startOAuthServer()]);
   // Short timeouts so the "provider hangs" case stays quick.
   services = createServices(readConfig({ ...stack.env, REFRESH_TIMEOUT_MS: '1500' }), stack.dynamoDb);
+  uncoalesced = createServices(
+    readConfig({ ...stack.env, REFRESH_TIMEOUT_MS: '1500', REFRESH_COALESCE_SECONDS: '0' }),
+    stack.dynamoDb,
+  );
   world = await createWorld(services);
   const found = await services.directory.getMembership(world.workspaceId, world.admin.id);
   if (!found) throw new Error('fixture membership missing');
@@ -108,8 +114,8 @@ test('client_secret_post works', async () => {
 test('a provider that omits refresh_token leaves the old one in place, and it keeps working', async () => {
   const token = await oauth.mintRefreshToken(OAUTH_CLIENTS.norotate.clientId);
   const created = await oauthSecret('norotate', token);
-  const first = await refreshSecretNow(services, membership, created.id);
-  const second = await refreshSecretNow(services, membership, created.id);
+  const first = await refreshSecretNow(uncoalesced, membership, created.id);
+  const second = await refreshSecretNow(uncoalesced, membership, created.id);
   expect((first.attributes.credentials as Record<string, unknown>).refresh_token).toBe(token);
   expect((second.attributes.credentials as Record<string, unknown>).refresh_token).toBe(token);
   expect((second.attributes.credentials as Record<string, unknown>).access_token).not.toBe(
@@ -145,6 +151,65 @@ test('20 simultaneous refreshes spend the refresh token once and all return the 
   const stored = await storedCredentials(created.id);
   expect(stored.credentials.access_token).toBe([...accessTokens][0]);
   expect(stored.secret.leaseOwner).toBeUndefined();
+});
+
+/** Token and refresh token of a refreshed secret's resource. */
+const tokensOf = (resource: { attributes: { credentials: unknown } }) => {
+  const { access_token, refresh_token } = resource.attributes.credentials as Record<string, unknown>;
+  return { access_token, refresh_token };
+};
+
+test('a refresh stamped just after another one completed answers with its tokens and asks the provider nothing', async () => {
+  // What a busy front door does to requests sent together: the later ones are stamped on arrival
+  // after the first one's refresh has been stored.
+  const created = await oauthSecret('basic');
+  await oauth.resetStats();
+  const first = await refreshSecretNow(services, membership, created.id);
+
+  const late = await refreshSecretNow(services, membership, created.id, Date.now());
+
+  expect(tokensOf(late)).toEqual(tokensOf(first));
+  expect(await oauth.stats()).toEqual({ tokenRequests: 1, refreshGrants: 1 });
+});
+
+test('past REFRESH_COALESCE_SECONDS (here 0) the next refresh asks the provider again', async () => {
+  const created = await oauthSecret('basic');
+  await oauth.resetStats();
+  const first = await refreshSecretNow(uncoalesced, membership, created.id);
+
+  const next = await refreshSecretNow(uncoalesced, membership, created.id, Date.now() + 1);
+
+  expect(tokensOf(next).access_token).not.toBe(tokensOf(first).access_token);
+  expect(tokensOf(next).refresh_token).not.toBe(tokensOf(first).refresh_token);
+  expect((await oauth.stats()).refreshGrants).toBe(2);
+});
+
+test('after new credentials (PATCH) the next refresh asks the provider, however soon', async () => {
+  const created = await oauthSecret('basic');
+  await refreshSecretNow(services, membership, created.id);
+  const token = await oauth.mintRefreshToken(OAUTH_CLIENTS.basic.clientId);
+  await patchSecret(services, membership, created.id, {
+    attributes: { credentials: { access_token: 'patched-access', refresh_token: token, expires_in: 60 } },
+  });
+  await oauth.resetStats();
+
+  const refreshed = await refreshSecretNow(services, membership, created.id);
+
+  expect(tokensOf(refreshed).access_token).not.toBe('patched-access');
+  expect(tokensOf(refreshed).refresh_token).not.toBe(token);
+  expect(await oauth.stats()).toEqual({ tokenRequests: 1, refreshGrants: 1 });
+});
+
+test('a transient failure does not answer a later request: that one tries the provider again', async () => {
+  const created = await oauthSecret('basic');
+  await oauth.resetStats();
+  await oauth.setFault('503', 1);
+  await expect(refreshSecretNow(services, membership, created.id)).rejects.toBeInstanceOf(UpstreamError);
+
+  const retry = await refreshSecretNow(services, membership, created.id, Date.now() + 1);
+
+  expect(tokensOf(retry).access_token).not.toBe('initial-access');
+  expect((await oauth.stats()).tokenRequests).toBe(2);
 });
 
 test('invalid_grant puts the secret in error with the provider description, and answers 422', async () => {
