@@ -35,6 +35,8 @@ let api: Api;
 let world: World;
 /** A secret of `world` that no test may change; checked unchanged after every refusal. */
 let fixed: Json;
+/** Another member of `world`, with a valid key of their own. */
+let viewer: TestUser;
 
 beforeAll(async () => {
   server = await startLocalServer();
@@ -47,6 +49,7 @@ beforeAll(async () => {
   );
   expectStatus(created, 201);
   fixed = created.body.data;
+  viewer = await createMember(server.stack.services, world.workspaceId, { role: 'viewer' });
 }, 120_000);
 
 afterAll(async () => {
@@ -311,6 +314,23 @@ describe('authentication failures answer 401 with WWW-Authenticate', () => {
     ['Basic that is not base64', () => ({ Authorization: 'Basic !!!not base64!!!' })],
     ['a Bearer token', () => ({ Authorization: `Bearer ${world.admin.apiKey}` })],
     ['X-Auth-Token with a wrong key', () => ({ 'X-Auth-Token': wrongSecret() })],
+    // Both headers must name the same key: a request is never answered as one of two identities.
+    ['X-Auth-Token with Basic of another user', () => ({ ...token(world.admin), ...basic(viewer) })],
+    [
+      'X-Auth-Token with Basic carrying a wrong key',
+      () => ({
+        ...token(world.admin),
+        Authorization: `Basic ${b64(`${world.admin.email}:${wrongSecret()}`)}`,
+      }),
+    ],
+    [
+      'X-Auth-Token with Basic naming another e-mail',
+      () => ({
+        ...token(world.admin),
+        Authorization: `Basic ${b64(`someone-else@example.com:${world.admin.apiKey}`)}`,
+      }),
+    ],
+    ['X-Auth-Token with a Bearer token', () => ({ ...token(world.admin), Authorization: 'Bearer x' })],
     ['X-Auth-Token malformed', () => ({ 'X-Auth-Token': 'garbage' })],
     [
       'X-Auth-Token of a user that does not exist',

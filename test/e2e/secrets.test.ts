@@ -689,6 +689,7 @@ describe('authentication forms', () => {
   test.each([
     ['Basic EMAIL:APIKEY', (user: TestUser) => basic(user)],
     ['X-Auth-Token', (user: TestUser) => token(user)],
+    ['both, naming the same key', (user: TestUser) => ({ ...basic(user), ...token(user) })],
   ])('%s works on every endpoint', async (_form, authOf) => {
     const auth = authOf(editor);
     const deleter = await createMember(server.stack.services, world.workspaceId, {

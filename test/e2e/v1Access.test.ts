@@ -185,6 +185,32 @@ describe('authentication', () => {
   });
 });
 
+describe('a token together with Basic credentials', () => {
+  const basic = (email: string, key: string) => `Basic ${Buffer.from(`${email}:${key}`).toString('base64')}`;
+  const listWith = (authorization: string) =>
+    api.request('GET', '/v1/secrets?limit=1', { token, project, headers: { Authorization: authorization } });
+
+  test("naming the same key is the token's owner", async () => {
+    // Act
+    const response = await listWith(basic(world.admin.email, token));
+
+    // Assess
+    expectStatus(response, 200);
+  });
+
+  test.each([
+    ['another user', () => basic(users.viewer?.email ?? '', users.viewer?.apiKey ?? '')],
+    ['a wrong key', () => basic(world.admin.email, `${token}x`)],
+    ['another e-mail', () => basic('someone-else@example.com', token)],
+  ])('naming %s is 401', async (_name, authorization) => {
+    // Act
+    const response = await listWith(authorization());
+
+    // Assess
+    expectBarbicanError(response, 401, 'The request you have made requires authentication.');
+  });
+});
+
 describe('permissions', () => {
   test.each(
     ENDPOINTS.map(

@@ -99,10 +99,11 @@ describe('readPresentedCredentials', () => {
       { email: 'ann@example.com', apiKey: 'a:b' },
     ],
     [
-      'both: the token wins',
-      { 'x-auth-token': KEY, authorization: basic('ann@example.com:other') },
-      { apiKey: KEY },
+      'both, naming the same key: the e-mail is kept, to be checked against the owner',
+      { 'x-auth-token': KEY, authorization: basic(`ann@example.com:${KEY}`) },
+      { email: 'ann@example.com', apiKey: KEY },
     ],
+    ['a token beside an empty Authorization', { 'x-auth-token': KEY, authorization: '  ' }, { apiKey: KEY }],
     [
       'a blank token falls back to Basic',
       { 'x-auth-token': '  ', authorization: basic(`ann@example.com:${KEY}`) },
@@ -124,6 +125,16 @@ describe('readPresentedCredentials', () => {
     ['Basic with an empty user', { authorization: basic(`:${KEY}`) }],
     ['Basic that is not base64', { authorization: 'Basic ***' }],
     ['Basic without credentials', { authorization: 'Basic' }],
+    [
+      'a token and Basic with another key',
+      { 'x-auth-token': KEY, authorization: basic('ann@example.com:other') },
+    ],
+    [
+      'a token and Basic with a longer key',
+      { 'x-auth-token': KEY, authorization: basic(`ann@example.com:${KEY}x`) },
+    ],
+    ['a token and a Basic that cannot be read', { 'x-auth-token': KEY, authorization: basic(KEY) }],
+    ['a token and a Bearer token', { 'x-auth-token': KEY, authorization: `Bearer ${KEY}` }],
   ])('%s presents nothing', (_name, headers: Record<string, string>) => {
     // Act
     const presented = readPresentedCredentials(headers);
