@@ -1,6 +1,7 @@
 // A namespace import lets esbuild drop the parts of zod (and its locales) that are not used.
 import * as z from 'zod';
 import { BadRequestError, ConflictError, ForbiddenError, ValidationError } from '../errors';
+import { jsonObject } from '../http/jsonObject';
 import { AUTH_CLIENT_TYPES, AUTH_METHODS, type AuthClientType, type AuthMethod } from '../model';
 
 /**
@@ -51,7 +52,7 @@ export function readAuthClientDocument(body: unknown, mode: 'create' | { id: str
     .object({
       type: z.string(),
       id: z.string().optional(),
-      attributes: z.record(z.string(), z.unknown()).optional(),
+      attributes: jsonObject.optional(),
     })
     .safeParse(body.data);
   if (!resource.success) {

@@ -1,6 +1,7 @@
 // A namespace import lets esbuild drop the parts of zod (and its locales) that are not used.
 import * as z from 'zod';
 import { BadRequestError, ConflictError, ForbiddenError, ValidationError } from '../errors';
+import { jsonObject } from '../http/jsonObject';
 import { SECRET_STATES, type AuthClientType, type SecretState } from '../model';
 
 /**
@@ -22,15 +23,15 @@ const attributesSchema = z
     name: z.string().trim().min(1).max(200),
     state: z.enum(SECRET_STATES),
     error: z.string().max(4000).nullable(),
-    credentials: z.record(z.string(), z.unknown()),
+    credentials: jsonObject,
   })
   .strict();
 
 const resourceSchema = z.object({
   type: z.string(),
   id: z.string().optional(),
-  attributes: z.record(z.string(), z.unknown()).optional(),
-  relationships: z.record(z.string(), z.unknown()).optional(),
+  attributes: jsonObject.optional(),
+  relationships: jsonObject.optional(),
   'auth-client': z.unknown().optional(),
 });
 

@@ -719,3 +719,41 @@ describe('authentication forms', () => {
     expectStatus(await api.get(`/v2/users/${editor.id}`, auth), 200);
   });
 });
+
+describe('credentials with members named __proto__', () => {
+  // JSON.parse makes "__proto__" an own member, as it is in the request; object spreads and
+  // assignments would instead set the prototype and lose it. Compared as JSON text, exactly.
+  const sent = '{"__proto__":{"a":1,"__proto__":["deep"]},"plain":"x"}';
+  const credentialsText = (resource: Json) => JSON.stringify(resource.attributes.credentials);
+
+  test('are stored and shown exactly as sent: create, GET, list, PATCH', async () => {
+    const created = await createSecret(
+      adminAuth,
+      secretDocument(world.otherClientId, { name: 'proto', credentials: JSON.parse(sent) }),
+    );
+    expect(credentialsText(created)).toBe(sent);
+    expect(credentialsText(await getSecret(created.id))).toBe(sent);
+    const list = await api.get(`${secretsPath(world.workspaceId)}?page[limit]=100`, adminAuth);
+    expectStatus(list, 200);
+    const listed = (list.body.data as Json[]).find((resource) => resource.id === created.id);
+    expect(credentialsText(listed)).toBe(sent);
+
+    const patchedText = '{"__proto__":"v"}';
+    const patched = await api.patch(secretPath(world.workspaceId, created.id), adminAuth, {
+      data: { type: 'auth-secret', attributes: { credentials: JSON.parse(patchedText) } },
+    });
+    expectStatus(patched, 200);
+    expect(credentialsText(patched.body.data)).toBe(patchedText);
+    expect(credentialsText(await getSecret(created.id))).toBe(patchedText);
+  });
+
+  test('oauth2 credentials, which hold exactly three members, refuse one with its pointer', async () => {
+    const credentials = JSON.parse('{"access_token":"a","refresh_token":"r","expires_in":1,"__proto__":"x"}');
+    const response = await api.post(
+      secretsPath(world.workspaceId),
+      adminAuth,
+      secretDocument(world.oauth2ClientId, { credentials }),
+    );
+    expectJsonApiError(response, 422, { pointer: '/data/attributes/credentials/__proto__' });
+  });
+});

@@ -395,6 +395,33 @@ describe('user metadata', () => {
     expect(Object.keys(secret.body)).not.toContain('metadata');
   });
 
+  test('a key named __proto__ is kept and shown as any other key', async () => {
+    // Prepare: sent as JSON text, since an object literal's "__proto__" sets its prototype instead.
+    const secretRef = await create({ name: 'proto metadata' });
+    const metadataUrl = `${secretRef}/metadata`;
+    const send = (method: string, url: string, text: string) =>
+      api.request(method, url, {
+        token,
+        project,
+        body: text,
+        headers: { 'Content-Type': 'application/json' },
+      });
+
+    // Act
+    const put = await send('PUT', metadataUrl, '{"metadata":{"__proto__":"v","a":"b"}}');
+    const afterPut = await api.request('GET', metadataUrl, { token, project });
+    const removed = await api.request('DELETE', `${metadataUrl}/__proto__`, { token, project });
+    const post = await send('POST', metadataUrl, '{"key":"__proto__","value":"w"}');
+    const one = await api.request('GET', `${metadataUrl}/__proto__`, { token, project });
+
+    // Assess
+    expectStatus(put, 201);
+    expect(afterPut.text).toBe('{"metadata":{"__proto__":"v","a":"b"}}');
+    expectStatus(removed, 204);
+    expectStatus(post, 201);
+    expect(one.text).toBe('{"key":"__proto__","value":"w"}');
+  });
+
   test('refuses unsafe keys, non-string values and a body that is not JSON, and keeps what it had', async () => {
     // Prepare
     const secretRef = await create({ name: 'guarded metadata' });

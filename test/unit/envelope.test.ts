@@ -109,6 +109,19 @@ describe('Envelope over KMS', () => {
     expect(opened).toEqual(value);
   });
 
+  test('a value with members named __proto__ opens to exactly what was sealed', async () => {
+    // Prepare: JSON.parse makes "__proto__" an own member, as a request body has it.
+    const text = '{"__proto__":{"__proto__":"inner"},"plain":"x"}';
+
+    // Act
+    const sealed = await kmsEnvelope().seal(JSON.parse(text), binding('r1'));
+    const opened = await kmsEnvelope().open(sealed, binding('r1'));
+
+    // Assess
+    expect(JSON.stringify(opened)).toBe(text);
+    expect(Object.getPrototypeOf(opened)).toBe(Object.prototype);
+  });
+
   test('the sealed form holds neither the plaintext value nor the plaintext data key', async () => {
     // Prepare
     const envelope = kmsEnvelope();

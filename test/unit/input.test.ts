@@ -398,3 +398,61 @@ describe('readCredentials', () => {
     });
   });
 });
+
+describe('members named __proto__', () => {
+  // JSON.parse makes "__proto__" an own member, as any other; the tests build their bodies the same way.
+  const createBody = (attributes: string, relationships = '') =>
+    JSON.parse(
+      `{"data":{"type":"auth-secret","attributes":${attributes},"relationships":{${relationships}"auth-client":{"data":{"type":"auth-client","id":"${CLIENT_ID}"}}}}}`,
+    ) as unknown;
+
+  test('other credentials keep them, on create and on PATCH, at any depth', () => {
+    // Prepare
+    const created = '{"__proto__":{"a":1,"__proto__":[2]},"plain":"x"}';
+    const patched = '{"__proto__":"v"}';
+
+    // Act
+    const create = readCreateSecret(createBody(`{"name":"n","state":"ready","credentials":${created}}`));
+    const patch = readPatchSecret(
+      JSON.parse(`{"data":{"type":"auth-secret","attributes":{"credentials":${patched}}}}`),
+      SECRET_ID,
+    );
+
+    // Assess
+    expect(JSON.stringify(readCredentials('other', create.attributes.credentials))).toBe(created);
+    expect(JSON.stringify(patch.attributes.credentials)).toBe(patched);
+    expect(Object.getPrototypeOf(create.attributes.credentials)).toBe(Object.prototype);
+  });
+
+  test.each([
+    [
+      'an attribute',
+      () => readCreateSecret(createBody('{"name":"n","state":"ready","credentials":{},"__proto__":{}}')),
+      '/data/attributes/__proto__',
+    ],
+    [
+      'a relationship',
+      () =>
+        readCreateSecret(
+          createBody('{"name":"n","state":"ready","credentials":{}}', '"__proto__":{"data":null},'),
+        ),
+      '/data/relationships/__proto__',
+    ],
+    [
+      'a member of oauth2 credentials',
+      () =>
+        readCredentials(
+          'oauth2',
+          JSON.parse('{"access_token":"a","refresh_token":"r","expires_in":1,"__proto__":"x"}'),
+        ),
+      '/data/attributes/credentials/__proto__',
+    ],
+  ])('as %s, is refused with its pointer', (_name, read, pointer) => {
+    // Act
+    const error = thrown(read);
+
+    // Assess
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({ source: { pointer } });
+  });
+});

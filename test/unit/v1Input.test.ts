@@ -238,6 +238,22 @@ describe('metadata bodies', () => {
     expect(Object.fromEntries(metadata)).toEqual({ geo: 'eu', a: '1', '123': 'n' });
   });
 
+  test('a key named __proto__ is kept as any other URL-safe key', () => {
+    // Prepare: JSON.parse makes "__proto__" an own member, as a request body has it.
+    const body: unknown = JSON.parse('{"metadata":{"__proto__":" v ","a":"b"}}');
+
+    // Act
+    const metadata = readMetadata(stripStrings(body));
+    const entry = readMetadatum(stripStrings(JSON.parse('{"key":"__proto__","value":"v"}')));
+
+    // Assess
+    expect([...metadata]).toEqual([
+      ['__proto__', 'v'],
+      ['a', 'b'],
+    ]);
+    expect(entry).toEqual({ key: '__proto__', value: 'v' });
+  });
+
   test.each([
     [
       {},
