@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { MiddlewareObj } from '@middy/core';
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { authenticate, requirePermission, type Caller } from '../auth/authenticate';
 import { readPresentedCredentials } from '../auth/credentials';
 import { BadRequestError, ForbiddenError, UnsupportedMediaTypeError } from '../errors';
@@ -11,10 +11,12 @@ import { barbicanErrorResponse } from './errors';
 import { MAX_REQUEST_BYTES, stripStrings, tooLarge } from './input';
 import { baseUrlOf } from './urls';
 import { bodyBytes, definedEntries, lowerCaseHeaders } from '../http/event';
+import { responseHeaders } from '../http/responseHeaders';
 
 /**
- * The middy chain of every v1 (Barbican-compatible) handler, built in one place: Barbican-shaped
- * errors (registered first, so its onError runs last), then authentication and the project
+ * The middy chain of every v1 (Barbican-compatible) handler, built in one place: the headers of
+ * every answer (registered first, so that it sees every answer, errors included, last),
+ * Barbican-shaped errors, then authentication and the project
  * (workspace) the request is about, then the permission, then the body's media type and the body.
  * That is Barbican's order: 401 from the token, 403 from the policy, 415 from the content type,
  * then 400/413 from the body. The handler receives a `BarbicanRequest` and returns a `BarbicanResult`.
@@ -75,7 +77,7 @@ const BODY_TYPES: Readonly<Record<'json' | 'payload', readonly string[]>> = {
 };
 
 type Event = APIGatewayProxyEventV2;
-type Result = APIGatewayProxyResultV2;
+type Result = APIGatewayProxyStructuredResultV2;
 
 interface BarbicanContext extends Context {
   request?: BarbicanRequest;
@@ -90,6 +92,7 @@ export function barbicanEndpoint(
 ) {
   prepareAtColdStart(getServices);
   return middy<Event, Result, Error, BarbicanContext>()
+    .use(responseHeaders<BarbicanContext>())
     .use(barbicanErrors(spec.operation))
     .use(requestPreparation(getServices, spec))
     .handler(async (_event, context) => {

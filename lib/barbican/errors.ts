@@ -1,4 +1,4 @@
-import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { AppError, ForbiddenError, UnauthorizedError } from '../errors';
 import { logError } from '../http/log';
 
@@ -26,7 +26,7 @@ const TITLES: Readonly<Record<number, string>> = {
  * ("Secret creation"): its refusals and failures name it, as Barbican's `handle_exceptions` does.
  * A 5xx says nothing about internals; the log has the error's name and message only.
  */
-export function barbicanErrorResponse(error: unknown, operation: string): APIGatewayProxyResultV2 {
+export function barbicanErrorResponse(error: unknown, operation: string): APIGatewayProxyStructuredResultV2 {
   if (error instanceof AppError) {
     const description =
       error instanceof ForbiddenError
@@ -44,7 +44,7 @@ function answer(
   status: number,
   description: string,
   headers: Record<string, string> = {},
-): APIGatewayProxyResultV2 {
+): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode: status,
     headers: { 'Content-Type': 'application/json', ...headers },

@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { MiddlewareObj } from '@middy/core';
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { authenticate, requirePermission, requireTenantPermission, type Caller } from '../auth/authenticate';
 import { readPresentedCredentials } from '../auth/credentials';
 import { BadRequestError, PayloadTooLargeError } from '../errors';
@@ -10,6 +10,7 @@ import { prepareAtColdStart, type Services } from '../services';
 import { errorResponse } from './errors';
 import { JSON_MEDIA_TYPE, negotiateResponseType, requireJsonContentType } from './mediaTypes';
 import { readQuery } from './query';
+import { responseHeaders } from './responseHeaders';
 import { STATUS_OF, type HttpResult } from './results';
 import { bodyBytes, definedEntries, lowerCaseHeaders } from './event';
 
@@ -64,7 +65,7 @@ interface EndpointContext extends Context {
 }
 
 type Event = APIGatewayProxyEventV2;
-type Result = APIGatewayProxyResultV2;
+type Result = APIGatewayProxyStructuredResultV2;
 type Middleware = MiddlewareObj<Event, Result, Error, EndpointContext>;
 
 /** An endpoint for any authenticated caller; the use case decides what they may see. */
@@ -101,9 +102,10 @@ export function workspaceEndpoint(
 }
 
 /**
- * Builds every HTTP handler's middy chain, in one place: JSON:API errors (registered first, so
- * its onError runs last), content negotiation, authentication and authorisation, body parsing.
- * The handler itself receives an `EndpointRequest` and returns an `HttpResult`.
+ * Builds every HTTP handler's middy chain, in one place: the headers of every answer (registered
+ * first, so that it sees every answer, errors included, last), JSON:API errors, content
+ * negotiation, authentication and authorisation, body parsing. The handler itself receives an
+ * `EndpointRequest` and returns an `HttpResult`.
  */
 function chain(
   getServices: () => Services,
@@ -112,6 +114,7 @@ function chain(
 ) {
   prepareAtColdStart(getServices);
   return middy<Event, Result, Error, EndpointContext>()
+    .use(responseHeaders<EndpointContext>())
     .use(jsonApiErrors())
     .use(contentNegotiation(options))
     .use(authentication(getServices, options))

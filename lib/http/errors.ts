@@ -1,4 +1,4 @@
-import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { AppError } from '../errors';
 import { logError } from './log';
 import { JSON_MEDIA_TYPE } from './mediaTypes';
@@ -19,7 +19,7 @@ interface JsonApiError {
 export function errorResponse(
   error: unknown,
   contentType: string = JSON_MEDIA_TYPE,
-): APIGatewayProxyResultV2 {
+): APIGatewayProxyStructuredResultV2 {
   if (error instanceof AppError) {
     const body: JsonApiError = {
       status: String(error.status),

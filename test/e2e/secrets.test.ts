@@ -757,3 +757,48 @@ describe('credentials with members named __proto__', () => {
     expectJsonApiError(response, 422, { pointer: '/data/attributes/credentials/__proto__' });
   });
 });
+
+describe('response headers', () => {
+  const expectHeaders = (response: { status: number; headers: Headers }) => {
+    expect({
+      status: response.status,
+      cacheControl: response.headers.get('cache-control'),
+      nosniff: response.headers.get('x-content-type-options'),
+    }).toEqual({ status: response.status, cacheControl: 'no-store', nosniff: 'nosniff' });
+  };
+
+  test('every answer, success or error, says no-store and nosniff', async () => {
+    const created = await api.post(
+      secretsPath(world.workspaceId),
+      adminAuth,
+      secretDocument(world.otherClientId, { credentials: { api_key: 'cached-nowhere' } }),
+    );
+    expectStatus(created, 201);
+    const path = secretPath(world.workspaceId, created.body.data.id);
+    const answers = [
+      created,
+      await api.get(path, adminAuth),
+      await api.get(secretsPath(world.workspaceId), adminAuth),
+      await api.patch(path, adminAuth, { data: { type: 'auth-secret', attributes: { name: 'n' } } }),
+      // An `other` secret cannot be refreshed: the refresh endpoint's own refusal.
+      await api.request('POST', `${path}/refresh`, { auth: adminAuth }),
+      await api.get(`/v2/workspaces/${world.workspaceId}`, adminAuth),
+      await api.get(`/v2/users/${world.admin.id}`, adminAuth),
+      await api.get(`/v2/tenants/${world.tenantId}/auth-clients/${world.otherClientId}`, adminAuth),
+      await api.get(`/v2/tenants/${world.tenantId}/auth-clients`, adminAuth),
+      await api.get(path, {}),
+      await api.get(path, adminAuth, { Accept: 'text/html' }),
+      await api.request('POST', secretsPath(world.workspaceId), {
+        auth: adminAuth,
+        body: '{',
+        headers: { 'Content-Type': 'application/json' },
+      }),
+      await api.delete(path, adminAuth),
+      await api.get(path, adminAuth),
+    ];
+    expect(answers.map((answer) => answer.status)).toEqual([
+      201, 200, 200, 200, 422, 200, 200, 200, 200, 401, 406, 400, 204, 404,
+    ]);
+    for (const answer of answers) expectHeaders(answer);
+  });
+});

@@ -610,3 +610,47 @@ describe('at rest', () => {
     ).rejects.toThrow();
   });
 });
+
+describe('response headers', () => {
+  test('every answer, success or error, says no-store and nosniff', async () => {
+    // Prepare
+    const secretRef = await create({
+      name: 'headers',
+      payload: 'cached-nowhere',
+      payload_content_type: 'text/plain',
+    });
+    const emptyRef = await create({ name: 'headers, no payload' });
+
+    // Act
+    const answers = await inSequence([
+      () => api.request('GET', secretRef, { token, project }),
+      () => api.request('GET', `${secretRef}/payload`, { token, project, headers: { Accept: 'text/plain' } }),
+      () => api.request('GET', secretRef, { token, project, headers: { Accept: 'text/plain' } }),
+      () => api.request('GET', '/v1/secrets?limit=1', { token, project }),
+      () => api.request('GET', `${secretRef}/metadata`, { token, project }),
+      () => api.request('POST', '/v1/secrets', { token, project, json: { name: 'headers, created' } }),
+      () =>
+        api.request('PUT', emptyRef, {
+          token,
+          project,
+          body: 'later',
+          headers: { 'Content-Type': 'text/plain' },
+        }),
+      () => api.request('GET', '/v1/secrets', { project }),
+      () => api.request('GET', `/v1/secrets/${UNKNOWN_ID}`, { token, project }),
+      () => api.request('DELETE', secretRef, { token, project }),
+    ]);
+
+    // Assess
+    expect(answers.map((answer) => answer.status)).toEqual([
+      200, 200, 200, 200, 200, 201, 204, 401, 404, 204,
+    ]);
+    for (const answer of answers) {
+      expect({
+        status: answer.status,
+        cacheControl: answer.headers.get('cache-control'),
+        nosniff: answer.headers.get('x-content-type-options'),
+      }).toEqual({ status: answer.status, cacheControl: 'no-store', nosniff: 'nosniff' });
+    }
+  });
+});
