@@ -8,5 +8,9 @@ export default {
   // middy and oauth4webapi ship ESM only; jest runs CommonJS here, so they are transformed too.
   transformIgnorePatterns: ['/node_modules/(?!(@middy|oauth4webapi)/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  // One DynamoDB Local (Java, in memory) for the whole run; its endpoint reaches the workers as
+  // DYNAMODB_ENDPOINT.
+  globalSetup: '<rootDir>/test/support/globalSetup.ts',
+  globalTeardown: '<rootDir>/test/support/globalTeardown.ts',
   testTimeout: 30000,
 };

@@ -6,13 +6,7 @@ import { join } from 'node:path';
 import { readConfig } from '../lib/config';
 import { LocalDataKeyProvider } from '../lib/crypto/localDataKeys';
 import { createServices, provideServices, type Services } from '../lib/services';
-import {
-  closeServer,
-  ensureTable,
-  LOCAL_CREDENTIALS,
-  localEnvironment,
-  startDynamo,
-} from '../scripts/localStack';
+import { ensureTable, LOCAL_CREDENTIALS, localEnvironment, startDynamo } from '../scripts/localStack';
 import { countingProvider, emptyCounters, instrumentDynamo, type CostCounters } from './instrument';
 
 /**
@@ -54,7 +48,9 @@ export interface HttpAnswer {
 }
 
 export async function startHandlerStack(env: Record<string, string> = {}): Promise<HandlerStack> {
-  const { server, endpoint } = await startDynamo(0);
+  // DynamoDB Local in memory: the counts do not depend on where it keeps the data.
+  const engine = await startDynamo();
+  const { endpoint } = engine;
   await ensureTable(endpoint, 'auth-secrets-bench');
   const keyFile = join(mkdtempSync(join(tmpdir(), 'auth-secrets-bench-')), 'local-kms.key');
   const config = readConfig({
@@ -135,7 +131,7 @@ export async function startHandlerStack(env: Record<string, string> = {}): Promi
     },
     async stop() {
       for (const client of clients) client.destroy();
-      await closeServer(server);
+      await engine.stop();
     },
   };
   return stack;

@@ -21,7 +21,7 @@ import { AppError } from '../lib/errors';
 import { AUTH_CLIENT_TYPES, AUTH_METHODS, type AuthClientType, type AuthMethod } from '../lib/model';
 import { createServices } from '../lib/services';
 import { localEnvironment } from './localStack';
-import { dynamoPort, LOCAL_KEY_FILE } from './localPaths';
+import { LOCAL_KEY_FILE, localDynamoEndpoint } from './localPaths';
 
 const USAGE = `usage: npm run --silent admin -- <command> [options]
 
@@ -103,7 +103,7 @@ async function run(argv: string[]): Promise<unknown> {
   if (!process.env.KMS_KEY_ID) {
     Object.assign(
       process.env,
-      localEnvironment({ dynamoEndpoint: `http://127.0.0.1:${dynamoPort()}`, keyFile: LOCAL_KEY_FILE }),
+      localEnvironment({ dynamoEndpoint: localDynamoEndpoint(), keyFile: LOCAL_KEY_FILE }),
       process.env.TABLE_NAME ? { TABLE_NAME: process.env.TABLE_NAME } : {},
     );
   }

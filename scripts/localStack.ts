@@ -3,76 +3,82 @@ import {
   DescribeTableCommand,
   DynamoDBClient,
   ResourceNotFoundException,
+  UpdateTableCommand,
   type CreateTableCommandInput,
+  type TableDescription,
 } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
-import type { Server } from 'node:http';
 import tableDefinition from '../lib/store/table-definition.json';
+import { LOCAL_CREDENTIALS } from './dynamoEngine';
 
 /**
- * The pieces local mode and the tests share: the embedded DynamoDB-compatible server (dynalite),
- * the table created from the same definition serverless.yml deploys, and the environment the
- * handlers need to find them.
+ * The pieces local mode and the tests share: the table created from the same definition
+ * serverless.yml deploys, and the environment the handlers need to find it. The engine itself
+ * (DynamoDB Local) is started by ./dynamoEngine.
  */
+
+export { LOCAL_CREDENTIALS, startDynamo, type DynamoEngine } from './dynamoEngine';
 
 export const LOCAL_TABLE_NAME = 'auth-secrets-local';
 
-/** Starts dynalite on 127.0.0.1:`port` (0: any free port); with `dataPath`, data persists there. */
-export async function startDynamo(
-  port: number,
-  dataPath?: string,
-): Promise<{ server: Server; endpoint: string }> {
-  const server = dynalite({ createTableMs: 0, ...(dataPath ? { path: dataPath } : {}) });
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolveListen());
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('dynalite has no TCP address');
-  return { server, endpoint: `http://127.0.0.1:${address.port}` };
-}
+const definition = tableDefinition as Omit<CreateTableCommandInput, 'TableName' | 'BillingMode'>;
 
-export function closeServer(server: Server): Promise<void> {
-  return new Promise((resolveClose) => server.close(() => resolveClose()));
-}
-
-/** Creates the table unless it exists. */
+/**
+ * Creates the table unless it exists, and adds the indexes an older local table lacks (a data
+ * directory made before an index joined the definition), as an UpdateTable on AWS would.
+ */
 export async function ensureTable(endpoint: string, tableName: string): Promise<void> {
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
   try {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    warnOfMissingIndexes(tableName, Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName) ?? []);
-    return;
-  } catch (error) {
-    if (!(error instanceof ResourceNotFoundException)) throw error;
+    const existing = await describe(client, tableName);
+    if (existing) await addMissingIndexes(client, tableName, existing);
+    else
+      await client.send(
+        new CreateTableCommand({ TableName: tableName, BillingMode: 'PAY_PER_REQUEST', ...definition }),
+      );
+  } finally {
+    client.destroy();
   }
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      ...(tableDefinition as Omit<CreateTableCommandInput, 'TableName' | 'BillingMode'>),
-    }),
-  );
-  client.destroy();
 }
 
-/**
- * dynalite cannot add an index to an existing table, so a data directory made before an index was
- * added lacks it (the v1 list needs `v1SecretsByWorkspace`). Say so, rather than fail later.
- */
-function warnOfMissingIndexes(tableName: string, present: Array<string | undefined>): void {
-  const missing = tableDefinition.GlobalSecondaryIndexes.map((index) => index.IndexName).filter(
-    (name) => !present.includes(name),
-  );
-  if (missing.length === 0) return;
-  console.warn(
-    `The local table ${tableName} predates the index(es) ${missing.join(', ')}: the requests that use them ` +
-      'will fail. Move the data directory aside (or set DATA_DIR) to start with a complete table.',
-  );
+async function describe(client: DynamoDBClient, tableName: string): Promise<TableDescription | undefined> {
+  try {
+    return (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return undefined;
+    throw error;
+  }
 }
 
-/** The SDK insists on credentials even for a local endpoint; these open nothing real. */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+/** DynamoDB (and DynamoDB Local) builds one new index of a table at a time, backfilling it. */
+async function addMissingIndexes(client: DynamoDBClient, tableName: string, table: TableDescription) {
+  const present = new Set(table.GlobalSecondaryIndexes?.map((index) => index.IndexName));
+  const missing = (definition.GlobalSecondaryIndexes ?? []).filter((index) => !present.has(index.IndexName));
+  for (const index of missing) {
+    console.warn(`The local table ${tableName} lacks the index ${index.IndexName}: adding it.`);
+    const names = new Set(index.KeySchema?.map((key) => key.AttributeName));
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: definition.AttributeDefinitions?.filter((attribute) =>
+          names.has(attribute.AttributeName),
+        ),
+        GlobalSecondaryIndexUpdates: [{ Create: index }],
+      }),
+    );
+    await untilIndexActive(client, tableName, index.IndexName ?? '');
+  }
+}
+
+async function untilIndexActive(client: DynamoDBClient, tableName: string, indexName: string) {
+  const deadline = Date.now() + 10 * 60_000;
+  while (Date.now() < deadline) {
+    const table = await describe(client, tableName);
+    const index = table?.GlobalSecondaryIndexes?.find((candidate) => candidate.IndexName === indexName);
+    if (index?.IndexStatus === 'ACTIVE') return;
+    await new Promise((resolveWait) => setTimeout(resolveWait, 250));
+  }
+  throw new Error(`the index ${indexName} of ${tableName} did not become ACTIVE within 10 minutes`);
+}
 
 /** The environment under which handlers, the admin CLI and tests use the local stack. */
 export function localEnvironment(options: { dynamoEndpoint: string; keyFile: string; tableName?: string }) {

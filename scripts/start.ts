@@ -1,22 +1,45 @@
 /**
- * `npm start`: the whole service on this machine. Starts the embedded DynamoDB-compatible server
- * (dynalite, data under .data/), creates the table if needed, and runs the same handlers through
- * serverless-offline on http://localhost:3000. Ctrl-C stops everything it started.
+ * `npm start`: the whole service on this machine. Starts the embedded DynamoDB engine (Amazon
+ * DynamoDB Local, data under .data/dynamodb), creates the table if needed, and runs the same
+ * handlers through serverless-offline on http://localhost:3000. Ctrl-C stops everything it started.
+ *
+ * With DYNAMODB_ENDPOINT set it uses that running engine instead of starting one (the tests share
+ * one engine this way), and TABLE_NAME names the table (default auth-secrets-local).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LocalDataKeyProvider } from '../lib/crypto/localDataKeys';
-import { closeServer, ensureTable, LOCAL_TABLE_NAME, localEnvironment, startDynamo } from './localStack';
-import { DATA_DIR, DYNAMO_DATA_PATH, dynamoPort, LOCAL_KEY_FILE } from './localPaths';
+import { startDynamo, waitForDynamo, type DynamoEngine } from './dynamoEngine';
+import { ensureTable, LOCAL_TABLE_NAME, localEnvironment } from './localStack';
+import { DATA_DIR, DYNAMO_DATA_PATH, dynamoPort, givenDynamoEndpoint, LOCAL_KEY_FILE } from './localPaths';
 
 async function main(): Promise<void> {
   mkdirSync(DATA_DIR, { recursive: true });
-  const { server, endpoint } = await startDynamo(dynamoPort(), DYNAMO_DATA_PATH);
-  await ensureTable(endpoint, LOCAL_TABLE_NAME);
-  // Creating the provider creates the local master key once, before any handler races to.
-  new LocalDataKeyProvider(LOCAL_KEY_FILE);
-  console.log(`DynamoDB (dynalite) on ${endpoint}, data in ${DYNAMO_DATA_PATH}`);
+  const tableName = process.env.TABLE_NAME || LOCAL_TABLE_NAME;
+  const given = givenDynamoEndpoint();
+  let engine: DynamoEngine | undefined;
+  if (given) {
+    await waitForDynamo(given, { withinMs: 60_000 });
+  } else {
+    mkdirSync(DYNAMO_DATA_PATH, { recursive: true });
+    const startedAt = performance.now();
+    engine = await startDynamo({ port: dynamoPort(), dataPath: DYNAMO_DATA_PATH });
+    console.log(
+      `DynamoDB Local on ${engine.endpoint} (started in ${((performance.now() - startedAt) / 1000).toFixed(1)} s), ` +
+        `data in ${DYNAMO_DATA_PATH}`,
+    );
+  }
+  const endpoint = engine?.endpoint ?? (given as string);
+  try {
+    await ensureTable(endpoint, tableName);
+    // Creating the provider creates the local master key once, before any handler races to.
+    new LocalDataKeyProvider(LOCAL_KEY_FILE);
+  } catch (error) {
+    await engine?.stop();
+    throw error;
+  }
+  if (given) console.log(`DynamoDB Local on ${endpoint} (given by DYNAMODB_ENDPOINT), table ${tableName}`);
 
   // Each run builds into its own folder (two local servers must not clean up each other's build),
   // and removes it when it stops.
@@ -25,7 +48,7 @@ async function main(): Promise<void> {
     stdio: 'inherit',
     env: {
       ...process.env,
-      ...localEnvironment({ dynamoEndpoint: endpoint, keyFile: LOCAL_KEY_FILE }),
+      ...localEnvironment({ dynamoEndpoint: endpoint, keyFile: LOCAL_KEY_FILE, tableName }),
       PORT: process.env.PORT ?? '3000',
       ESBUILD_WORK_FOLDER: buildFolder,
     },
@@ -38,10 +61,13 @@ async function main(): Promise<void> {
     if (offline.exitCode === null && offline.signalCode === null) {
       const exited = new Promise((resolveExit) => offline.once('exit', resolveExit));
       offline.kill('SIGTERM');
-      await Promise.race([exited, new Promise((resolveWait) => setTimeout(resolveWait, 10_000))]);
+      // Left running, it would keep the port and answer for a server that is gone.
+      const timer = setTimeout(() => offline.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
     }
     rmSync(resolve(buildFolder), { recursive: true, force: true });
-    await closeServer(server);
+    await engine?.stop();
     process.exit(code);
   };
   process.on('SIGINT', () => void stop(0));

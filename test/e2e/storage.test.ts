@@ -1,7 +1,8 @@
 /**
  * What is at rest: a raw Scan of the table (the test may Scan; the service never does) holds no
  * plaintext credential or client secret; a ciphertext moved onto another record does not open as
- * that record's credentials; and the data (and API keys) survive a restart of the server.
+ * that record's credentials; and the data (and API keys) survive a restart of the server, and a
+ * crash (SIGKILL) of the whole local stack, DynamoDB Local included.
  */
 import { randomUUID } from 'node:crypto';
 import { DescribeTableCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -28,7 +29,9 @@ let world: World;
 let auth: HeaderMap;
 
 beforeAll(async () => {
-  server = await startLocalServer();
+  // Its own DynamoDB Local on disk, as `npm start` runs it: the restart tests below need data that
+  // outlives the engine.
+  server = await startLocalServer({ ownEngine: true });
   api = new Api(server.baseUrl);
   world = await createWorld(server.stack.services);
   auth = basic(world.admin);
@@ -300,5 +303,31 @@ describe('restart', () => {
       'X-Auth-Token': `${world.admin.apiKey.slice(0, -1)}${world.admin.apiKey.endsWith('A') ? 'B' : 'A'}`,
     });
     expect(wrong.status).toBe(401);
+  }, 120_000);
+
+  test('every write acknowledged before a SIGKILL of the whole local stack is there after it starts again', async () => {
+    // Prepare
+    const world = await createWorld(server.stack.services);
+    const auth = basic(world.admin);
+    const here = { workspaceId: world.workspaceId, auth };
+    const created = await Promise.all(
+      Array.from({ length: 12 }, (_, index) =>
+        createSecret(world.otherClientId, { api_key: unique(`crash-${index}`) }, here),
+      ),
+    );
+
+    // Act: no chance to flush or close anything.
+    await server.restart({ crash: true });
+
+    // Assess
+    const list = await api.get(`${secretsPath(world.workspaceId)}?page[limit]=100`, auth);
+    expectStatus(list, 200);
+    expect(list.body.meta.total).toBe(created.length);
+    expect(list.body.data.map((secret: Json) => secret.id).sort()).toEqual(
+      created.map((secret) => secret.id).sort(),
+    );
+    for (const secret of created) {
+      expectStatus(await api.get(secretPath(world.workspaceId, secret.id), auth), 200);
+    }
   }, 120_000);
 });

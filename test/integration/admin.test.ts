@@ -8,8 +8,8 @@ import { authenticate } from '../../lib/auth/authenticate';
 import { isId } from '../../lib/ids';
 import { ROLES } from '../../lib/model';
 import { keys } from '../../lib/store/keys';
-import { ensureTable, LOCAL_TABLE_NAME, startDynamo } from '../../scripts/localStack';
-import { stackOn, type TestStack } from '../support/localStack';
+import { ensureTable } from '../../scripts/localStack';
+import { sharedDynamoEndpoint, stackOn, uniqueTableName, type TestStack } from '../support/localStack';
 
 interface Run {
   readonly args: string[];
@@ -30,9 +30,11 @@ const INHERITED_OUT = [
   'AWS_ENDPOINT_URL_KMS',
   'DATA_DIR',
   'DYNAMODB_PORT',
+  'DYNAMODB_ENDPOINT',
 ];
 
 let dataDir: string;
+const tableName = uniqueTableName('admin');
 let stack: TestStack;
 let cliEnv: NodeJS.ProcessEnv;
 
@@ -75,14 +77,15 @@ const runs: Record<string, Run> = {};
 const CLIENT_SECRET = 'cli-client-secret-value';
 
 beforeAll(async () => {
-  // Prepare: the embedded DynamoDB on a free port, with the local table, and an empty data directory.
-  const { server, endpoint } = await startDynamo(0);
-  await ensureTable(endpoint, LOCAL_TABLE_NAME);
+  // Prepare: a table of its own on the run's DynamoDB Local (where `npm start` would have made the
+  // local one), and an empty data directory.
+  const endpoint = sharedDynamoEndpoint();
+  await ensureTable(endpoint, tableName);
   dataDir = mkdtempSync(join(tmpdir(), 'auth-secrets-admin-'));
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !INHERITED_OUT.includes(name)),
   );
-  cliEnv = { ...inherited, DYNAMODB_PORT: new URL(endpoint).port, DATA_DIR: dataDir };
+  cliEnv = { ...inherited, DYNAMODB_ENDPOINT: endpoint, TABLE_NAME: tableName, DATA_DIR: dataDir };
 
   // Act: every command the tests look at, as few processes as possible, independent ones in parallel.
   const [tenant, ann, bob, noName, unknownCommand, badType] = await Promise.all([
@@ -135,7 +138,7 @@ beforeAll(async () => {
   Object.assign(runs, { annMember, bobMember, unknownRole });
 
   // Services on the same DynamoDB and key file, to look at what the CLI stored.
-  stack = await stackOn(endpoint, server, join(dataDir, 'local-kms.key'), LOCAL_TABLE_NAME);
+  stack = await stackOn(endpoint, { keyFile: join(dataDir, 'local-kms.key'), tableName });
 }, 90_000);
 
 afterAll(async () => {
@@ -145,7 +148,7 @@ afterAll(async () => {
 const rawItem = async (key: { pk: string; sk: string }) =>
   (
     await stack.dynamoDb.send(
-      new GetItemCommand({ TableName: LOCAL_TABLE_NAME, Key: { pk: { S: key.pk }, sk: { S: key.sk } } }),
+      new GetItemCommand({ TableName: tableName, Key: { pk: { S: key.pk }, sk: { S: key.sk } } }),
     )
   ).Item;
 

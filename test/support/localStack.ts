@@ -1,17 +1,11 @@
 import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readConfig } from '../../lib/config';
 import { createServices, type Services } from '../../lib/services';
-import {
-  closeServer,
-  ensureTable,
-  LOCAL_CREDENTIALS,
-  localEnvironment,
-  startDynamo,
-} from '../../scripts/localStack';
+import { ensureTable, LOCAL_CREDENTIALS, localEnvironment } from '../../scripts/localStack';
 
 export interface TestStack {
   readonly services: Services;
@@ -28,21 +22,38 @@ export interface TestStack {
 }
 
 /**
- * A real embedded DynamoDB server (in memory, on a free port) with the service's table, and the
- * services built on it, as a handler would have them. For integration tests.
+ * The run's shared DynamoDB Local (started once by test/support/globalSetup.ts, in memory), whose
+ * endpoint jest hands every worker.
  */
-export async function startTestStack(): Promise<TestStack> {
-  const { server, endpoint } = await startDynamo(0);
-  return stackOn(endpoint, server);
+export function sharedDynamoEndpoint(): string {
+  const endpoint = process.env.DYNAMODB_ENDPOINT;
+  if (!endpoint) {
+    throw new Error(
+      'DYNAMODB_ENDPOINT is not set: run the tests through jest, whose globalSetup starts DynamoDB Local',
+    );
+  }
+  return endpoint;
 }
 
-/** Services pointed at an already running stack (the e2e server's), for fixtures and raw reads. */
+/** A table name no other suite uses on the shared engine (3 to 255 characters, as on AWS). */
+export function uniqueTableName(purpose = 'test'): string {
+  return `auth-secrets-${purpose}-${randomUUID()}`;
+}
+
+/**
+ * A fresh table of its own on the shared engine, and the services built on it, as a handler
+ * would have them. For integration tests.
+ */
+export async function startTestStack(): Promise<TestStack> {
+  return stackOn(sharedDynamoEndpoint(), { tableName: uniqueTableName() });
+}
+
+/** Services on a table of a running engine (the e2e server's), for fixtures and raw reads. */
 export async function stackOn(
   endpoint: string,
-  server?: Server,
-  keyFile?: string,
-  tableName = 'auth-secrets-test',
-) {
+  options: { tableName: string; keyFile?: string },
+): Promise<TestStack> {
+  const { tableName, keyFile } = options;
   await ensureTable(endpoint, tableName);
   const env = localEnvironment({
     dynamoEndpoint: endpoint,
@@ -71,7 +82,6 @@ export async function stackOn(
     },
     stop: async () => {
       dynamoDb.destroy();
-      if (server) await closeServer(server);
     },
   } satisfies TestStack;
 }

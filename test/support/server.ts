@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { LOCAL_TABLE_NAME } from '../../scripts/localStack';
-import { stackOn, type TestStack } from './localStack';
+import { stackOn, uniqueTableName, type TestStack } from './localStack';
 
 export interface LocalServer {
   /** e.g. http://127.0.0.1:41234 */
@@ -14,8 +14,21 @@ export interface LocalServer {
   readonly dataDir: string;
   /** Stops the server (by the PID this harness started) and waits for it to exit. */
   stop(): Promise<void>;
-  /** Stops it and starts it again on the same data directory and ports. */
-  restart(): Promise<void>;
+  /**
+   * Stops it and starts it again on the same data directory and ports. `crash`: SIGKILL the
+   * program and every process under it (its own DynamoDB Local included) instead of asking it to stop.
+   */
+  restart(options?: { crash?: boolean }): Promise<void>;
+}
+
+export interface LocalServerOptions {
+  readonly dataDir?: string;
+  /**
+   * Let `npm start` start its own DynamoDB Local on disk under the data directory, exactly as a
+   * user gets it (for tests of what survives a restart). Otherwise the server uses the test run's
+   * shared in-memory engine with a table of its own. Outside jest (the benchmark), always its own.
+   */
+  readonly ownEngine?: boolean;
 }
 
 export async function freePort(): Promise<number> {
@@ -31,20 +44,30 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Runs `npm start`'s own program (scripts/start.ts: dynalite + serverless-offline with the real
- * handlers) on free loopback ports and a temporary data directory.
+ * Runs `npm start`'s own program (scripts/start.ts: DynamoDB Local + serverless-offline with the
+ * real handlers) on free loopback ports and a temporary data directory.
  */
-export async function startLocalServer(options: { dataDir?: string } = {}): Promise<LocalServer> {
+export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'auth-secrets-data-'));
-  const [httpPort, dynamoPort, lambdaPort] = [await freePort(), await freePort(), await freePort()];
+  const shared = options.ownEngine ? undefined : process.env.DYNAMODB_ENDPOINT;
+  const [httpPort, lambdaPort] = [await freePort(), await freePort()];
+  const dynamoEndpoint = shared ?? `http://127.0.0.1:${await freePort()}`;
+  const tableName = shared ? uniqueTableName('server') : LOCAL_TABLE_NAME;
   const baseUrl = `http://127.0.0.1:${httpPort}`;
-  let child = await launch(dataDir, httpPort, dynamoPort, lambdaPort, baseUrl);
-  const stack = await stackOn(
-    `http://127.0.0.1:${dynamoPort}`,
-    undefined,
-    join(dataDir, 'local-kms.key'),
-    LOCAL_TABLE_NAME,
-  );
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    PORT: String(httpPort),
+    LAMBDA_PORT: String(lambdaPort),
+    TABLE_NAME: tableName,
+  };
+  if (shared) env.DYNAMODB_ENDPOINT = shared;
+  else {
+    delete env.DYNAMODB_ENDPOINT;
+    env.DYNAMODB_PORT = new URL(dynamoEndpoint).port;
+  }
+  let child = await launch(env, baseUrl);
+  const stack = await stackOn(dynamoEndpoint, { keyFile: join(dataDir, 'local-kms.key'), tableName });
   return {
     baseUrl,
     stack,
@@ -53,28 +76,20 @@ export async function startLocalServer(options: { dataDir?: string } = {}): Prom
       await stack.stop();
       await terminate(child);
     },
-    restart: async () => {
-      await terminate(child);
-      child = await launch(dataDir, httpPort, dynamoPort, lambdaPort, baseUrl);
+    restart: async ({ crash = false } = {}) => {
+      if (crash) await killTree(child);
+      else await terminate(child);
+      child = await launch(env, baseUrl);
     },
   };
 }
 
-async function launch(
-  dataDir: string,
-  httpPort: number,
-  dynamoPort: number,
-  lambdaPort: number,
-  baseUrl: string,
-) {
-  const child = spawn(process.execPath, [resolve('node_modules/tsx/dist/cli.mjs'), 'scripts/start.ts'], {
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      PORT: String(httpPort),
-      DYNAMODB_PORT: String(dynamoPort),
-      LAMBDA_PORT: String(lambdaPort),
-    },
+async function launch(env: NodeJS.ProcessEnv, baseUrl: string) {
+  // Node with tsx's loader, not the tsx CLI: the CLI relays signals to a child of its own and
+  // SIGKILLs it when the child is slow to acknowledge one (a busy machine), which would orphan the
+  // engine and serverless-offline that start.ts stops on SIGTERM.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -102,4 +117,21 @@ async function terminate(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
   await exited;
   clearTimeout(timer);
+}
+
+/** SIGKILL to the program and every process under it: a crash of the whole local stack. */
+async function killTree(child: ChildProcess): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  // Freeze top-down (a stopped process starts nothing new), then kill what was frozen.
+  const frozen: number[] = [];
+  const freeze = (pid: number) => {
+    process.kill(pid, 'SIGSTOP');
+    frozen.push(pid);
+    const children = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout;
+    for (const line of children.split('\n').filter(Boolean)) freeze(Number(line));
+  };
+  freeze(child.pid);
+  for (const pid of frozen) process.kill(pid, 'SIGKILL');
+  await exited;
 }

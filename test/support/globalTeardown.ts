@@ -1,0 +1,5 @@
+import type { EngineHolder } from './globalSetup';
+
+export default async function globalTeardown(): Promise<void> {
+  await (globalThis as EngineHolder).dynamoEngine?.stop();
+}
