@@ -15,6 +15,7 @@ jest.setTimeout(120_000);
 const ROOT = resolve(__dirname, '..');
 const EXISTING_KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/abc';
 const MAX_BUNDLE_BYTES = 1024 * 1024;
+const CORS_ORIGINS = ['http://localhost:5173', 'https://app.example.com'];
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -169,14 +170,28 @@ const LEAST_PRIVILEGE: Record<string, Access> = {
 };
 const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 
-async function serverlessPackage(stage: string, extraArgs: string[] = []): Promise<Packaged> {
+async function serverlessPackage(
+  stage: string,
+  extraArgs: string[] = [],
+  extraEnv: Record<string, string> = {},
+): Promise<Packaged> {
   const directory = mkdtempSync(join(tmpdir(), `auth-secrets-package-${stage}-`));
   // Nothing from this shell may leak into the template (TABLE_NAME and the local-mode switch would).
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([name]) => !['TABLE_NAME', 'AUTH_SECRETS_MODE', 'LOCAL_KEY_FILE', 'KMS_KEY_ID'].includes(name),
+  const env = {
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([name]) =>
+          ![
+            'TABLE_NAME',
+            'AUTH_SECRETS_MODE',
+            'LOCAL_KEY_FILE',
+            'KMS_KEY_ID',
+            'CORS_ALLOWED_ORIGINS',
+          ].includes(name),
+      ),
     ),
-  );
+    ...extraEnv,
+  };
   try {
     await promisify(execFile)(
       join(ROOT, 'node_modules', '.bin', 'serverless'),
@@ -196,12 +211,14 @@ async function serverlessPackage(stage: string, extraArgs: string[] = []): Promi
 let dev: Packaged;
 let prod: Packaged;
 let existingKey: Packaged;
+let withCors: Packaged;
 
 beforeAll(async () => {
   // One after the other: serverless-esbuild shares its work folder (.esbuild/) between runs.
   dev = await serverlessPackage('dev');
   prod = await serverlessPackage('prod');
   existingKey = await serverlessPackage('dev', [`--param=kmsKeyArn=${EXISTING_KEY_ARN}`]);
+  withCors = await serverlessPackage('dev', [], { CORS_ALLOWED_ORIGINS: CORS_ORIGINS.join(' , ') });
 });
 
 // ---- reading the template ---------------------------------------------------------------------
@@ -594,4 +611,50 @@ describe('serverless package', () => {
     // Assess
     expect(retained).toEqual(['Retain', 'Retain']);
   });
+
+  test('CORS is off unless CORS_ALLOWED_ORIGINS is set, on every stage', () => {
+    // Act
+    const corsConfigurations = [dev, prod, existingKey].flatMap(({ template }) =>
+      resourcesOfType(template, 'AWS::ApiGatewayV2::Api').map(([, api]) => api.Properties?.CorsConfiguration),
+    );
+
+    // Assess
+    expect(corsConfigurations).toEqual([undefined, undefined, undefined]);
+  });
+
+  test('with CORS_ALLOWED_ORIGINS: exactly those origins, without credentials, and the headers the API reads', () => {
+    // Act
+    const apis = resourcesOfType(withCors.template, 'AWS::ApiGatewayV2::Api');
+
+    // Assess
+    expect(apis).toHaveLength(1);
+    const cors = apis[0]?.[1].Properties?.CorsConfiguration;
+    expect(cors).toEqual(
+      expect.objectContaining({
+        AllowOrigins: CORS_ORIGINS,
+        AllowMethods: expect.arrayContaining(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']),
+        AllowHeaders: expect.arrayContaining([
+          'Authorization',
+          'X-Auth-Token',
+          'Content-Type',
+          'Accept',
+          'Idempotency-Key',
+          'If-Match',
+          'If-None-Match',
+        ]),
+      }),
+    );
+    expect(isObject(cors) ? cors.AllowCredentials : undefined).not.toBe(true);
+  });
+
+  test.each(['*', 'https://app.example.com/'])(
+    'CORS_ALLOWED_ORIGINS=%s (not an exact origin) fails the package',
+    async (value) => {
+      // Act
+      const packaging = serverlessPackage('dev', [], { CORS_ALLOWED_ORIGINS: value });
+
+      // Assess
+      await expect(packaging).rejects.toThrow(/CORS_ALLOWED_ORIGINS/);
+    },
+  );
 });

@@ -3,6 +3,7 @@
  * has `status`, `detail` and (where a field is at fault) a `source` naming it; never a 500; and
  * the stored data must be exactly as before.
  */
+import { createServer, type Socket } from 'node:net';
 import { createAuthClient } from '../../lib/directory/admin';
 import { createWorld, oauth2Credentials, type World } from '../support/fixtures';
 import { startLocalServer, type LocalServer } from '../support/server';
@@ -31,7 +32,17 @@ let deleteTarget: Json;
 /** An auth-client of another tenant. */
 let foreignClientId: string;
 
+/** The one origin this file's server allows (CORS_ALLOWED_ORIGINS). */
+const APP_ORIGIN = 'http://app.example';
+const OTHER_ORIGIN = 'http://evil.example';
+
 beforeAll(async () => {
+  // This file's server allows one origin, and gives the refresh function 2 s (local mode only)
+  // while its token request would wait a minute: a refresh against a token endpoint that never
+  // answers is a function timeout, quickly.
+  process.env.CORS_ALLOWED_ORIGINS = APP_ORIGIN;
+  process.env.LOCAL_FUNCTION_TIMEOUTS = 'secretsRefresh=2';
+  process.env.REFRESH_TIMEOUT_MS = '60000';
   server = await startLocalServer();
   api = new Api(server.baseUrl);
   world = await createWorld(server.stack.services);
@@ -57,6 +68,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
+  delete process.env.CORS_ALLOWED_ORIGINS;
+  delete process.env.LOCAL_FUNCTION_TIMEOUTS;
+  delete process.env.REFRESH_TIMEOUT_MS;
 });
 
 function secretDocument(authClientId: string, attributes: Record<string, unknown> = {}) {
@@ -661,5 +675,129 @@ describe('bad input', () => {
     const deleted = await api.delete(response.body.data.links.self, auth);
     expect(deleted.status).toBe(204);
     expect(await snapshot()).toEqual(start);
+  });
+});
+
+/** The response's CORS headers, by name. */
+const corsHeadersOf = (response: { headers: Headers }) =>
+  Object.fromEntries([...response.headers].filter(([name]) => name.startsWith('access-control-')));
+
+/** A token endpoint that accepts connections and never answers. */
+async function silentTokenEndpoint(): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const silent = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolveListen) => silent.listen(0, '127.0.0.1', resolveListen));
+  const address = silent.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/token`,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolveClose) => silent.close(resolveClose));
+    },
+  };
+}
+
+describe("the local gateway's own answers, as API Gateway gives them", () => {
+  test.each([
+    ['GET', '/v2/nothing-here'],
+    ['PUT', '/v2/users/someone'],
+    ['GET', '/v2/workspaces/w/secrets/s/extra'],
+  ])('%s %s (no such route) is a JSON:API 404 that lists no routes', async (method, path) => {
+    const response = await api.request(method, path, { auth });
+    expectJsonApiError(response, 404);
+    expect(response.text).not.toMatch(/offline|existingRoutes|\/v1\/secrets/i);
+  });
+
+  test.each(['/v2/users/%E0%A4%A', `/v2/workspaces/%ZZ/secrets`, '/v2/us%ZZers/x'])(
+    'GET %s (malformed percent-encoding) is a JSON:API 400',
+    async (path) => {
+      const response = await api.get(path, auth);
+      expectJsonApiError(response, 400);
+    },
+  );
+
+  test('a handler that times out is a JSON:API 504 without the error type, stack or paths', async () => {
+    const silent = await silentTokenEndpoint();
+    try {
+      const other = await createWorld(server.stack.services);
+      const { id: clientId } = await createAuthClient(server.stack.services, {
+        tenantId: other.tenantId,
+        name: 'never answers',
+        type: 'oauth2',
+        tokenUrl: silent.url,
+        clientId: 'client',
+        clientSecret: 'client-secret',
+      });
+      const otherAuth = basic(other.admin);
+      const created = await api.post(secretsPath(other.workspaceId), otherAuth, secretDocument(clientId));
+      expectStatus(created, 201);
+
+      const response = await api.request(
+        'POST',
+        `${secretPath(other.workspaceId, created.body.data.id)}/refresh`,
+        {
+          auth: otherAuth,
+        },
+      );
+
+      expectJsonApiError(response, 504);
+      expect(response.text).not.toMatch(/Lambda|stack|node_modules|\.[cm]?[jt]s\b/i);
+      expect(response.text).not.toContain(process.cwd());
+    } finally {
+      await silent.close();
+    }
+  }, 60_000);
+
+  test('CORS: an allowed origin is named back, without credentials; any other origin gets no CORS header', async () => {
+    const allowed = await api.get(secretsPath(world.workspaceId), auth, { Origin: APP_ORIGIN });
+    const other = await api.get(secretsPath(world.workspaceId), auth, { Origin: OTHER_ORIGIN });
+
+    expectStatus(allowed, 200);
+    expect(corsHeadersOf(allowed)).toEqual(
+      expect.objectContaining({ 'access-control-allow-origin': APP_ORIGIN }),
+    );
+    expect(corsHeadersOf(allowed)['access-control-allow-credentials']).toBeUndefined();
+    expectStatus(other, 200);
+    expect(corsHeadersOf(other)).toEqual({});
+  });
+
+  test('CORS preflight: an allowed origin learns the methods and headers; any other origin nothing', async () => {
+    const preflight = (origin: string) =>
+      api.request('OPTIONS', secretPath(world.workspaceId, oauth2Secret.id), {
+        headers: {
+          Origin: origin,
+          'Access-Control-Request-Method': 'PATCH',
+          'Access-Control-Request-Headers': 'authorization, content-type, if-match',
+        },
+      });
+
+    const allowed = await preflight(APP_ORIGIN);
+    const other = await preflight(OTHER_ORIGIN);
+
+    expect(allowed.status).toBe(204);
+    const headers = corsHeadersOf(allowed);
+    expect(headers['access-control-allow-origin']).toBe(APP_ORIGIN);
+    expect(headers['access-control-allow-credentials']).toBeUndefined();
+    expect(headers['access-control-allow-methods']?.split(',')).toEqual(
+      expect.arrayContaining(['GET', 'POST', 'PATCH', 'DELETE']),
+    );
+    const allowedHeaders = (headers['access-control-allow-headers'] ?? '').toLowerCase().split(',');
+    expect(allowedHeaders).toEqual(
+      expect.arrayContaining([
+        'authorization',
+        'x-auth-token',
+        'content-type',
+        'accept',
+        'idempotency-key',
+        'if-match',
+        'if-none-match',
+      ]),
+    );
+    expect(other.status).toBe(204);
+    expect(corsHeadersOf(other)).toEqual({});
   });
 });

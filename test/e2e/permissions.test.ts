@@ -415,3 +415,33 @@ describe('linked resources', () => {
     );
   });
 });
+
+describe('CORS, off unless CORS_ALLOWED_ORIGINS is set', () => {
+  const origin = { Origin: 'http://evil.example' };
+  const corsHeadersOf = (response: ApiResponse) =>
+    [...response.headers.keys()].filter((name) => name.startsWith('access-control-'));
+
+  test('a page on any origin may not read an answer, even with cached credentials', async () => {
+    const answers = [
+      await api.get(secretsPath(world.workspaceId), basic(world.admin), origin),
+      await api.get(secretsPath(world.workspaceId), {}, origin),
+      await api.get('/v2/no-such-route', basic(world.admin), origin),
+    ];
+
+    expect(answers.map((answer) => answer.status)).toEqual([200, 401, 404]);
+    expect(answers.map(corsHeadersOf)).toEqual([[], [], []]);
+  });
+
+  test('a preflight is a JSON:API 404 (no OPTIONS route), and allows nothing', async () => {
+    const response = await api.request('OPTIONS', secretsPath(world.workspaceId), {
+      headers: {
+        ...origin,
+        'Access-Control-Request-Method': 'GET',
+        'Access-Control-Request-Headers': 'authorization',
+      },
+    });
+
+    expectJsonApiError(response, 404);
+    expect(corsHeadersOf(response)).toEqual([]);
+  });
+});
