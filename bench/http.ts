@@ -5,9 +5,9 @@ import { ms, num, since, table, type Section } from './stats';
 import { createBenchWorld, type BenchWorld } from './world';
 
 /**
- * Section 4b: HTTP throughput against the real local server (`npm start`'s program: dynalite +
- * serverless-offline running the same handlers) on loopback, with autocannon, each run bounded
- * in time.
+ * Section 4b: HTTP throughput against the real local server (`npm start`'s program: DynamoDB Local
+ * on disk + serverless-offline running the same handlers) on loopback, with autocannon, each run
+ * bounded in time.
  */
 
 const SECONDS = 10;
@@ -112,12 +112,12 @@ function load(options: autocannon.Options): Promise<autocannon.Result> {
 
 function render(rows: HttpRow[], startSeconds: number): Section {
   const markdown = [
-    `The local server as \`npm start\` runs it (startLocalServer: dynalite + serverless-offline, the same ` +
+    `The local server as \`npm start\` runs it (startLocalServer: DynamoDB Local on disk + serverless-offline, the same ` +
       `handlers, on free 127.0.0.1 ports; it started in ${startSeconds.toFixed(1)} s), loaded by autocannon with ` +
       `${CONNECTIONS} connections for ${SECONDS} s per row, after ${WARM_UP_PER_CONNECTION} warm-up requests on ` +
       `each of ${CONNECTIONS} concurrent loops (serverless-offline starts one worker, a cold container, per ` +
       `concurrent request). This measures ` +
-      `the local stack (serverless-offline's Lambda emulation and dynalite share this machine's cores with the ` +
+      `the local stack (serverless-offline's Lambda emulation and DynamoDB Local share this machine's cores with the ` +
       `load generator), not AWS: API Gateway and Lambda scale out per request instead.`,
     '',
     table(

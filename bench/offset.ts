@@ -294,8 +294,8 @@ function render(input: {
       `Measured above: offset 10,000 would cost ${units(last.stopAtOffset.readCapacity)} RCU ` +
       `(${(stopShare * 100).toFixed(1)} %) — ${stopShare < TARGET_SHARE ? 'under' : 'still over'} 10 %, ` +
       `because skipping 10,000 keys still reads them. Keeping the counter exact needs the secret's write and ` +
-      `the counter's UpdateItem in one TransactWriteItems, which dynalite (local mode) does not implement, or a ` +
-      `DynamoDB Streams consumer that counts inserts and removes (eventually exact, and absent locally).`,
+      `the counter's UpdateItem in one TransactWriteItems (which DynamoDB Local, unlike dynalite before it, runs), or a ` +
+      `DynamoDB Streams consumer that counts inserts and removes (eventually exact).`,
     `2. With the counter, leaner index entries: an index partitioned on the table's own \`pk\` would not ` +
       `repeat the workspace key in each entry (about ${num(leanBytes)} instead of ${num(keyBytes)} bytes), ` +
       `bringing offset 10,000 to about ${(leanShare * 100).toFixed(1)} % (estimated from the measurement, not ` +
@@ -314,7 +314,7 @@ function render(input: {
             `the list walks every key of the workspace's KEYS_ONLY index once per request to compute meta.total, ` +
             `so any offset costs the ${num(SECRETS)} keys. A maintained counter would let the walk stop at the ` +
             `offset (${(stopShare * 100).toFixed(1)} % measured; about ${(leanShare * 100).toFixed(1)} % with ` +
-            `leaner index entries); it needs TransactWriteItems, which dynalite lacks, or a Streams-fed counter. ` +
+            `leaner index entries); it needs TransactWriteItems or a Streams-fed counter. ` +
             `Keyset paging costs ${units(keyset.readCapacity)} RCU at any depth. See 'Offset cost growth' below.`,
         }),
   };

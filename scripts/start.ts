@@ -7,8 +7,8 @@
  * one engine this way), and TABLE_NAME names the table (default auth-secrets-local).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { LocalDataKeyProvider } from '../lib/crypto/localDataKeys';
 import { startDynamo, waitForDynamo, type DynamoEngine } from './dynamoEngine';
 import { ensureTable, LOCAL_TABLE_NAME, localEnvironment } from './localStack';
@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     await waitForDynamo(given, { withinMs: 60_000 });
   } else {
     mkdirSync(DYNAMO_DATA_PATH, { recursive: true });
+    warnOfDynaliteData(DYNAMO_DATA_PATH);
     const startedAt = performance.now();
     engine = await startDynamo({ port: dynamoPort(), dataPath: DYNAMO_DATA_PATH });
     console.log(
@@ -73,6 +74,19 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
   offline.on('exit', (code) => void stop(code ?? 0));
+}
+
+/**
+ * dynalite, the engine before DynamoDB Local, kept LevelDB files in the same directory; DynamoDB
+ * Local cannot read them and keeps its own file beside them, so that data is not lost but unseen.
+ */
+function warnOfDynaliteData(path: string): void {
+  const files = readdirSync(path);
+  if (!existsSync(join(path, 'CURRENT')) || !files.some((name) => name.startsWith('MANIFEST-'))) return;
+  console.warn(
+    `${path} also holds data written by dynalite (the local engine before DynamoDB Local), which ` +
+      'DynamoDB Local cannot read: it starts from its own table. Move the LevelDB files aside to silence this.',
+  );
 }
 
 main().catch((error: unknown) => {

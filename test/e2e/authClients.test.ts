@@ -1,6 +1,6 @@
 /**
  * End-to-end tests of the auth-client API (/v2/tenants/{t}/auth-clients) over HTTP, against the real
- * `npm start` program (dynalite + serverless-offline). Fixtures are written through the services on
+ * `npm start` program (DynamoDB Local + serverless-offline). Fixtures are written through the services on
  * the same DynamoDB; every assertion about the API is made over HTTP, and the storage checks read
  * the table raw.
  */

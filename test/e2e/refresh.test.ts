@@ -1,6 +1,6 @@
 /**
  * End-to-end tests of POST /v2/workspaces/{w}/secrets/{s}/refresh over HTTP: the real `npm start`
- * program (dynalite + serverless-offline) refreshing against a real OAuth 2.0 server (oidc-provider
+ * program (DynamoDB Local + serverless-offline) refreshing against a real OAuth 2.0 server (oidc-provider
  * in a child process, with fault injection). Secrets are created and read back over HTTP; the
  * provider's view comes from its own stats and token endpoint.
  */
