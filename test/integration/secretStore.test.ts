@@ -471,13 +471,15 @@ describe('a ciphertext moved onto another item', () => {
       envelope: new Envelope(new LocalDataKeyProvider(localKeyFile()), { dataKeyMaxAgeMs: 1 }),
     };
 
-    // Act
-    const warmRead = getSecret(services, inE, target.id);
-    const coldRead = getSecret(cold, inE, target.id);
+    // Act (settled together: a rejection awaited only after another await would count as unhandled)
+    const [warmRead, coldRead] = await Promise.allSettled([
+      getSecret(services, inE, target.id),
+      getSecret(cold, inE, target.id),
+    ]);
 
     // Assess
-    await expect(warmRead).rejects.toBeInstanceOf(DecryptionError);
-    await expect(coldRead).rejects.toBeInstanceOf(DecryptionError);
+    expect(warmRead).toEqual({ status: 'rejected', reason: expect.any(DecryptionError) });
+    expect(coldRead).toEqual({ status: 'rejected', reason: expect.any(DecryptionError) });
   });
 });
 
@@ -504,13 +506,15 @@ describe('conditional writes', () => {
     const other = await newSecret(adminInA, { name: 'original' });
     await services.secrets.delete(world.workspaceId, secret.id);
 
-    // Act
-    const replaced = services.secrets.replace({ ...secret, version: 2 }, 1);
-    const recreated = services.secrets.create({ ...other, name: 'overwritten' });
+    // Act (settled together, as above)
+    const [replaced, recreated] = await Promise.allSettled([
+      services.secrets.replace({ ...secret, version: 2 }, 1),
+      services.secrets.create({ ...other, name: 'overwritten' }),
+    ]);
 
     // Assess
-    await expect(replaced).rejects.toBeInstanceOf(ConditionFailedError);
-    await expect(recreated).rejects.toBeInstanceOf(ConditionFailedError);
+    expect(replaced).toEqual({ status: 'rejected', reason: expect.any(ConditionFailedError) });
+    expect(recreated).toEqual({ status: 'rejected', reason: expect.any(ConditionFailedError) });
     await expect(services.secrets.get(world.workspaceId, secret.id)).resolves.toBeUndefined();
     await expect(services.secrets.get(world.workspaceId, other.id)).resolves.toMatchObject({
       name: 'original',
