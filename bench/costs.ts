@@ -156,8 +156,7 @@ async function distinctDataKeys(stack: HandlerStack, world: BenchWorld, query: L
       ...(query.user === undefined ? {} : { userId: query.user }),
       ...(query.authClient === undefined ? {} : { authClientId: query.authClient }),
     },
-    query.offset ?? 0,
-    query.limit ?? 10,
+    { offset: query.offset ?? 0, limit: query.limit ?? 10 },
   );
   return new Set(secrets.map((secret) => secret.sealedCredentials.split('.')[1])).size;
 }

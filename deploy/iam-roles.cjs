@@ -4,12 +4,26 @@
 // Each entry: the DynamoDB actions on the table (and its indexes where a Query runs on them),
 // and the KMS actions on the service's key.
 const READ = ['dynamodb:BatchGetItem', 'dynamodb:GetItem'];
+/**
+ * A write that counts a secret into lists: PutItem (the secret, a new block), UpdateItem (counts,
+ * the auth-client's usage), ConditionCheckItem (the auth-client exists), Query (the block holding
+ * an id older than the newest block: rare).
+ */
+const COUNTED_WRITE = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:Query',
+];
 const FUNCTIONS = {
-  secretsList: { dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:Query'], indexes: true, kms: ['kms:Decrypt'] },
-  secretsCreate: { dynamodb: [...READ, 'dynamodb:PutItem'], kms: ['kms:GenerateDataKey'] },
+  // The list reads its counter (GetItem) and block counts (Query on the table) beside the index.
+  secretsList: { dynamodb: [...READ, 'dynamodb:Query'], indexes: true, kms: ['kms:Decrypt'] },
+  // Creating, moving and deleting a secret are TransactWriteItems with its list counts and its
+  // auth-client's usage: IAM checks each write of a transaction under its own action.
+  secretsCreate: { dynamodb: [...READ, ...COUNTED_WRITE], kms: ['kms:GenerateDataKey'] },
   secretsGet: { dynamodb: READ, kms: ['kms:Decrypt'] },
-  secretsPatch: { dynamodb: [...READ, 'dynamodb:PutItem'], kms: ['kms:Decrypt', 'kms:GenerateDataKey'] },
-  secretsDelete: { dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem'] },
+  secretsPatch: { dynamodb: [...READ, ...COUNTED_WRITE], kms: ['kms:Decrypt', 'kms:GenerateDataKey'] },
+  secretsDelete: { dynamodb: [...READ, 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'] },
   secretsRefresh: {
     dynamodb: [...READ, 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
     kms: ['kms:Decrypt', 'kms:GenerateDataKey'],
@@ -35,12 +49,24 @@ const FUNCTIONS = {
     kms: ['kms:GenerateDataKey'],
     purposes: ['auth-client'],
   },
-  authClientsDelete: { dynamodb: [...READ, 'dynamodb:Query', 'dynamodb:DeleteItem'], indexes: true },
+  // Deleting the client with its usage, marking it for a cascade, its secrets' deletes.
+  authClientsDelete: {
+    dynamodb: [
+      ...READ,
+      'dynamodb:Query',
+      'dynamodb:DeleteItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:ConditionCheckItem',
+    ],
+    indexes: true,
+  },
   // The v1 (Barbican) API. Every function may Query the caller's memberships (a request without
   // X-Project-Id uses the caller's only workspace); payloads are sealed under their own purpose.
   v1SecretsList: { dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:Query'], indexes: true },
+  // A v1 create or delete is one TransactWriteItems with its counted lists: IAM checks each of
+  // its writes under its own action (PutItem, UpdateItem, DeleteItem).
   v1SecretsCreate: {
-    dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem'],
+    dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     indexes: true,
     kms: ['kms:GenerateDataKey'],
     purposes: ['barbican-secret'],
@@ -64,7 +90,7 @@ const FUNCTIONS = {
     purposes: ['barbican-secret'],
   },
   v1SecretsDelete: {
-    dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:DeleteItem'],
+    dynamodb: [...READ, 'dynamodb:Query', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
     indexes: true,
   },
   v1SecretsMetadataGet: { dynamodb: [...READ, 'dynamodb:Query'], indexes: true },

@@ -1,6 +1,6 @@
 import { workspaceEndpoint } from '../lib/http/endpoint';
-import { pageLinks, paths } from '../lib/http/links';
-import { PAGE_PARAMETERS, readFilter, readPage } from '../lib/http/query';
+import { keysetPageLinks, pageLinks, paths } from '../lib/http/links';
+import { KEYSET_PAGE_PARAMETERS, readFilter, readKeysetPage } from '../lib/http/query';
 import { ok } from '../lib/http/results';
 import { listSecrets } from '../lib/secrets/useCases';
 import { services } from '../lib/services';
@@ -10,19 +10,23 @@ const FILTERS = ['filter[user]', 'filter[auth_client]'] as const;
 export const handler = workspaceEndpoint(
   services,
   'workspaces.auth_secret.get',
-  { queryParameters: [...FILTERS, ...PAGE_PARAMETERS] },
+  { queryParameters: [...FILTERS, ...KEYSET_PAGE_PARAMETERS] },
   async ({ query, membership }) => {
-    const page = readPage(query);
+    const page = readKeysetPage(query);
     const filter = {
       userId: readFilter(query, 'filter[user]'),
       authClientId: readFilter(query, 'filter[auth_client]'),
     };
-    const { resources, total } = await listSecrets(services(), membership, filter, page);
+    const { resources, total, more } = await listSecrets(services(), membership, filter, page);
     const kept = FILTERS.flatMap((name) => (query.has(name) ? [[name, query.get(name) ?? ''] as const] : []));
+    const base = paths.secrets(membership.workspaceId);
     return ok({
       data: resources,
       meta: { total },
-      links: pageLinks(paths.secrets(membership.workspaceId), kept, { ...page, total }),
+      links:
+        'after' in page
+          ? keysetPageLinks(base, kept, { ...page, total, more, lastId: resources.at(-1)?.id })
+          : pageLinks(base, kept, { ...page, total }),
     });
   },
 );

@@ -154,6 +154,11 @@ export const secretSchema = z.object({
   version: z.number().int(),
   createdAt: timestamp,
   updatedAt: timestamp,
+  /**
+   * Store bookkeeping, carried unchanged by use cases: which block of each counted list counts
+   * this secret (lib/store/countedLists.ts), so that removing it needs no search.
+   */
+  listBlocks: z.record(z.string(), z.string()).optional(),
 });
 export type SecretRecord = z.infer<typeof secretSchema>;
 
@@ -195,6 +200,11 @@ export const v1SecretSchema = z.object({
   version: z.number().int(),
   createdAt: timestamp,
   updatedAt: timestamp,
+  /**
+   * Store bookkeeping, carried unchanged by use cases: which block of each counted list counts
+   * this secret (lib/store/countedLists.ts), so that removing it needs no search.
+   */
+  listBlocks: z.record(z.string(), z.string()).optional(),
 });
 export type V1SecretRecord = z.infer<typeof v1SecretSchema>;
 

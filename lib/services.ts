@@ -6,7 +6,9 @@ import type { DataKeyProvider } from './crypto/dataKeys';
 import { Envelope } from './crypto/envelope';
 import { KmsDataKeyProvider } from './crypto/kmsDataKeys';
 import { LocalDataKeyProvider } from './crypto/localDataKeys';
+import { AuthClientStore } from './store/authClients';
 import { DirectoryStore } from './store/directory';
+import type { AuthClientRepository, IdentityRepository, SecretRepository } from './store/ports';
 import { SecretStore } from './store/secrets';
 import { Table } from './store/table';
 import { V1SecretStore } from './store/v1Secrets';
@@ -14,11 +16,14 @@ import { V1SecretStore } from './store/v1Secrets';
 /** Everything a use case may need, built from configuration. Use cases receive it; tests build their own. */
 export interface Services {
   readonly config: Config;
-  readonly directory: DirectoryStore;
-  readonly secrets: SecretStore;
+  /** Tenants, workspaces, users, API keys, memberships and tenant grants. */
+  readonly directory: IdentityRepository;
+  readonly authClients: AuthClientRepository;
+  readonly secrets: SecretRepository;
   /** The Barbican-compatible v1 secrets, in the same table. */
   readonly v1Secrets: V1SecretStore;
   readonly envelope: Envelope;
+  /** The table itself: for tests and benchmarks that look under the repositories, never for use cases. */
   readonly table: Table;
 }
 
@@ -39,6 +44,7 @@ export function createServices(
   return {
     config,
     directory: new DirectoryStore(table, { accessCacheMs: config.accessCacheSeconds * 1000 }),
+    authClients: new AuthClientStore(table),
     secrets: new SecretStore(table),
     v1Secrets: new V1SecretStore(table),
     envelope: new Envelope(provider, { dataKeyMaxAgeMs: config.dataKeyMaxAgeSeconds * 1000 }),

@@ -77,6 +77,13 @@ const CLIENT = ['auth-client'];
 const BARBICAN = ['barbican-secret'];
 /** Every v1 function may Query the caller's memberships: without X-Project-Id, their only workspace is used. */
 const MEMBERSHIPS = 'dynamodb:Query';
+/** A secret counted into its lists: see deploy/iam-roles.cjs. */
+const COUNTED_WRITE = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:Query',
+];
 
 /**
  * What each function does, and so all its role may allow besides writing its own logs. Every
@@ -84,19 +91,28 @@ const MEMBERSHIPS = 'dynamodb:Query';
  * A function missing here has permissions nobody has reviewed: the test asks for an entry.
  */
 const LEAST_PRIVILEGE: Record<string, Access> = {
-  // Query on the filter's index, BatchGetItem for the page, Decrypt for the credentials.
-  secretsList: { actions: [AUTHENTICATE, 'dynamodb:Query', 'kms:Decrypt'], purposes: SECRET },
-  // GetItem of the auth-client, PutItem of the new secret, one data key to seal it.
+  // GetItem of the list's counter, Query of its block counts and of the filter's index,
+  // BatchGetItem for the page, Decrypt for the credentials.
+  secretsList: {
+    actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:Query', 'kms:Decrypt'],
+    purposes: SECRET,
+  },
+  // GetItem of the auth-client; one transaction: PutItem of the new secret (and of a new list
+  // block), UpdateItem of list counts and the client's usage, ConditionCheckItem of the client;
+  // Query for the block of an old id (rare); one data key to seal it.
   secretsCreate: {
-    actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:PutItem', 'kms:GenerateDataKey'],
+    actions: [AUTHENTICATE, 'dynamodb:GetItem', ...COUNTED_WRITE, 'kms:GenerateDataKey'],
     purposes: SECRET,
   },
   secretsGet: { actions: [AUTHENTICATE, 'dynamodb:GetItem', 'kms:Decrypt'], purposes: SECRET },
   secretsPatch: {
-    actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:PutItem', 'kms:Decrypt', 'kms:GenerateDataKey'],
+    actions: [AUTHENTICATE, 'dynamodb:GetItem', ...COUNTED_WRITE, 'kms:Decrypt', 'kms:GenerateDataKey'],
     purposes: SECRET,
   },
-  secretsDelete: { actions: [AUTHENTICATE, 'dynamodb:DeleteItem'] },
+  // GetItem (the version and lists), then one transaction: DeleteItem, UpdateItem of the counts.
+  secretsDelete: {
+    actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
+  },
   // Lease (UpdateItem), auth-client and secret reads, save under the lease (PutItem);
   // opens the client secret and the credentials, seals the new credentials.
   secretsRefresh: {
@@ -135,12 +151,24 @@ const LEAST_PRIVILEGE: Record<string, Access> = {
     actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:PutItem', 'kms:GenerateDataKey'],
     purposes: CLIENT,
   },
-  // Query of the client's secrets (409, or deleted with ?cascade=true), then DeleteItem.
-  authClientsDelete: { actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DeleteItem'] },
-  // The v1 (Barbican) API: the list is one Query on its INCLUDE index, no payload read, no KMS.
+  // One transaction deletes the client and its usage (409 while secrets use it); a cascade marks
+  // it (ConditionCheckItem + UpdateItem), Queries its secrets and deletes them as secretsDelete does.
+  authClientsDelete: {
+    actions: [
+      AUTHENTICATE,
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:DeleteItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:ConditionCheckItem',
+    ],
+  },
+  // The v1 (Barbican) API: the list reads its counts (BatchGetItem) and Queries the block counts
+  // and its INCLUDE index; no payload read, no KMS.
   v1SecretsList: { actions: [AUTHENTICATE, MEMBERSHIPS] },
+  // One transaction: PutItem of the secret, UpdateItem (or PutItem) of its list counts.
   v1SecretsCreate: {
-    actions: [AUTHENTICATE, MEMBERSHIPS, 'dynamodb:PutItem', 'kms:GenerateDataKey'],
+    actions: [AUTHENTICATE, MEMBERSHIPS, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'kms:GenerateDataKey'],
     purposes: BARBICAN,
   },
   // Metadata, or (with a non-JSON Accept) the payload, as Barbican's older clients ask for it.
@@ -157,7 +185,11 @@ const LEAST_PRIVILEGE: Record<string, Access> = {
     actions: [AUTHENTICATE, MEMBERSHIPS, 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'kms:GenerateDataKey'],
     purposes: BARBICAN,
   },
-  v1SecretsDelete: { actions: [AUTHENTICATE, MEMBERSHIPS, 'dynamodb:DeleteItem'] },
+  // GetItem of the secret (its version and list blocks), then one transaction: DeleteItem of it,
+  // UpdateItem of its list counts.
+  v1SecretsDelete: {
+    actions: [AUTHENTICATE, MEMBERSHIPS, 'dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
+  },
   // User metadata lives on the secret's item: read it, change it with a conditional UpdateItem.
   v1SecretsMetadataGet: { actions: [AUTHENTICATE, MEMBERSHIPS, 'dynamodb:GetItem'] },
   v1SecretsMetadataPut: { actions: [AUTHENTICATE, MEMBERSHIPS, 'dynamodb:GetItem', 'dynamodb:UpdateItem'] },

@@ -1,6 +1,6 @@
 import { ForbiddenError, UnauthorizedError } from '../errors';
 import type { Membership, Permission, TenantGrant, TenantPermission } from '../model';
-import type { DirectoryStore } from '../store/directory';
+import type { IdentityRepository } from '../store/ports';
 import { parseApiKey, secretMatches } from './apiKeys';
 import type { PresentedCredentials } from './credentials';
 
@@ -16,7 +16,7 @@ const INVALID = 'The credentials are missing or not valid.';
  * same round trip. Every way to fail authentication gives the same answer.
  */
 export async function authenticate(
-  directory: DirectoryStore,
+  directory: IdentityRepository,
   presented: PresentedCredentials | undefined,
   scope: { workspaceId?: string; tenantId?: string } = {},
 ): Promise<{ caller: Caller; membership?: Membership; tenantGrant?: TenantGrant }> {

@@ -7,10 +7,10 @@ import { tokenUrlProblem } from '../refresh/addressPolicy';
 import { clientSecretBinding } from './binding';
 import type { Services } from '../services';
 import { withOptimisticRetry } from '../store/optimisticRetry';
-import { ConditionFailedError } from '../store/table';
+import { AuthClientInUseError, ConditionFailedError } from '../store/ports';
 import type { AuthClientFields } from './input';
 
-type Deps = Pick<Services, 'directory' | 'secrets' | 'envelope' | 'config'>;
+type Deps = Pick<Services, 'directory' | 'authClients' | 'secrets' | 'envelope' | 'config'>;
 
 /**
  * Who may read a tenant's auth-clients: holders of tenants.auth_client.get, and the members of
@@ -41,7 +41,7 @@ export async function listAuthClients(
 ) {
   if (!isId(tenantId)) throw new NotFoundError('No such tenant, or no access to its auth-clients.');
   await requireReadAccess(deps, caller, tenantId, grant);
-  const clients = await deps.directory.listAuthClients(tenantId);
+  const clients = await deps.authClients.list(tenantId);
   return {
     resources: clients.slice(page.offset, page.offset + page.limit).map(authClientResource),
     total: clients.length,
@@ -58,7 +58,7 @@ export async function getAuthClient(
   const notFound = new NotFoundError('No such auth-client.');
   if (!isId(tenantId) || !isId(authClientId)) throw notFound;
   await requireReadAccess(deps, caller, tenantId, grant);
-  const client = await deps.directory.getAuthClient(tenantId, authClientId);
+  const client = await deps.authClients.get(tenantId, authClientId);
   if (!client) throw notFound;
   return authClientResource(client);
 }
@@ -90,7 +90,7 @@ export async function createAuthClient(
     updatedAt: timestamp,
   };
   const client = await withSecret(deps, checkShape(deps, draft, fields), fields.clientSecret);
-  await deps.directory.putAuthClient(client);
+  await deps.authClients.create(client);
   return authClientResource(client);
 }
 
@@ -103,9 +103,7 @@ export async function patchAuthClient(
   now = new Date(),
 ) {
   return withOptimisticRetry('auth-client', async () => {
-    const current = isId(authClientId)
-      ? await deps.directory.getAuthClient(tenantId, authClientId)
-      : undefined;
+    const current = isId(authClientId) ? await deps.authClients.get(tenantId, authClientId) : undefined;
     if (!current) throw new NotFoundError('No such auth-client.');
     if (fields.type !== undefined && fields.type !== current.type) {
       throw new ValidationError(
@@ -133,39 +131,77 @@ export async function patchAuthClient(
       });
     }
     const next = await withSecret(deps, checked, fields.clientSecret);
-    await deps.directory.replaceAuthClient(next, current.version);
+    await deps.authClients.replace(next, current.version);
     return authClientResource(next);
   });
 }
 
+/** How long a cascade delete waits for the by-auth-client index to show the last secrets. */
+const CASCADE_ROUNDS = 20;
+const CASCADE_PAUSE_MS = 250;
+
 /**
- * Deletes an auth-client. While secrets still point at it the answer is 409, unless `cascade`
- * asks to delete those secrets first (then the client, so a failure half-way leaves the client
- * and can simply be retried).
+ * Deletes an auth-client. While secrets still use it the answer is 409, unless `cascade` asks to
+ * delete those secrets with it: the client is then first marked as being deleted (no secret can
+ * be created on it or moved to it from then on), its secrets are deleted, and the client goes in
+ * one transaction that requires its usage count to be zero. A failure half-way leaves the client
+ * marked (new secrets on it answer 409) and the request can simply be sent again.
  */
-export async function deleteAuthClient(deps: Deps, tenantId: string, authClientId: string, cascade: boolean) {
-  const client = isId(authClientId) ? await deps.directory.getAuthClient(tenantId, authClientId) : undefined;
-  if (!client) throw new NotFoundError('No such auth-client.');
-  const secretKeys = await deps.secrets.listKeysByAuthClient(authClientId, cascade ? Infinity : 1);
-  if (secretKeys.length > 0 && !cascade) {
-    throw new ConflictError(
-      'Auth-secrets still use this auth-client; delete them first, or send ?cascade=true to delete them with it.',
-    );
-  }
-  for (const key of secretKeys) {
-    try {
-      await deps.secrets.delete(key.workspaceId, key.secretId);
-    } catch (error) {
-      if (!(error instanceof ConditionFailedError)) throw error;
-    }
+export async function deleteAuthClient(
+  deps: Deps,
+  tenantId: string,
+  authClientId: string,
+  cascade: boolean,
+  now: () => Date = () => new Date(),
+) {
+  if (!isId(authClientId)) throw authClientNotFound();
+  if (!cascade) {
+    await deleteUnused(deps, tenantId, authClientId);
+    return;
   }
   try {
-    await deps.directory.deleteAuthClient(tenantId, authClientId);
+    await deps.authClients.markDeleting(tenantId, authClientId, now().toISOString());
   } catch (error) {
-    if (error instanceof ConditionFailedError) throw new NotFoundError('No such auth-client.');
+    if (error instanceof ConditionFailedError) throw authClientNotFound();
+    throw error;
+  }
+  for (let round = 0; round < CASCADE_ROUNDS; round++) {
+    // The index may lag behind the last writes (on AWS): the usage count says when it is empty.
+    for (const key of await deps.secrets.listKeysByAuthClient(authClientId, Infinity)) {
+      try {
+        await deps.secrets.delete(key.workspaceId, key.secretId);
+      } catch (error) {
+        if (!(error instanceof ConditionFailedError)) throw error;
+      }
+    }
+    try {
+      await deleteUnused(deps, tenantId, authClientId);
+      return;
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, CASCADE_PAUSE_MS));
+  }
+  throw new ConflictError(
+    'Auth-secrets of this auth-client were still being written; send the request again.',
+  );
+}
+
+async function deleteUnused(deps: Deps, tenantId: string, authClientId: string): Promise<void> {
+  try {
+    await deps.authClients.delete(tenantId, authClientId);
+  } catch (error) {
+    if (error instanceof ConditionFailedError) throw authClientNotFound();
+    if (error instanceof AuthClientInUseError) {
+      throw new ConflictError(
+        'Auth-secrets still use this auth-client; delete them first, or send ?cascade=true to delete them with it.',
+      );
+    }
     throw error;
   }
 }
+
+const authClientNotFound = () => new NotFoundError('No such auth-client.');
 
 function movesToAnotherOrigin(current: string | null, next: string | undefined): boolean {
   if (current === null || next === undefined) return false;

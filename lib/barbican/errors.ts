@@ -1,6 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { AppError, ForbiddenError, UnauthorizedError } from '../errors';
-import { logError } from '../http/log';
+import { logError } from '../log';
 
 /** webob's titles for the statuses the v1 API answers with (Barbican's `JSONErrorHook` uses them). */
 const TITLES: Readonly<Record<number, string>> = {

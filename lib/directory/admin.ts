@@ -16,7 +16,7 @@ import type { Services } from '../services';
  * The operator's use cases behind the admin CLI: tenants, workspaces, users and their keys,
  * memberships and auth-clients. Each validates its input and says what is wrong in words.
  */
-type Deps = Pick<Services, 'directory' | 'envelope' | 'secrets' | 'config'>;
+type Deps = Pick<Services, 'directory' | 'authClients' | 'envelope' | 'secrets' | 'config'>;
 
 export async function createTenant(deps: Deps, name: string, now = new Date()) {
   const tenant = { id: newId(now.getTime()), name: requireName(name), createdAt: now.toISOString() };

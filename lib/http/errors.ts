@@ -1,6 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { AppError } from '../errors';
-import { logError } from './log';
+import { logError } from '../log';
 import { JSON_MEDIA_TYPE } from './mediaTypes';
 
 interface JsonApiError {

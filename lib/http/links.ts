@@ -28,14 +28,8 @@ export function pageLinks(
   page: { offset: number; limit: number; total: number },
 ): PageLinks {
   const { offset, limit, total } = page;
-  const link = (pageOffset: number) => {
-    const parameters = [
-      ...keptParameters,
-      ['page[offset]', String(pageOffset)],
-      ['page[limit]', String(limit)],
-    ];
-    return `${basePath}?${parameters.map(([name, value]) => `${name}=${encodeURIComponent(value ?? '')}`).join('&')}`;
-  };
+  const link = (pageOffset: number) =>
+    pageLink(basePath, keptParameters, ['page[offset]', String(pageOffset)], limit);
   const lastOffset =
     total === 0
       ? 0
@@ -49,4 +43,35 @@ export function pageLinks(
     ...(offset > 0 ? { prev: link(Math.max(0, offset - limit)) } : {}),
     ...(offset + limit < total ? { next: link(offset + limit) } : {}),
   };
+}
+
+/**
+ * Links of a page asked for by key (`page[after]`): `next` goes on by key from the page's last
+ * item, so a client that pages by key keeps doing so; `first` and `last` are the offset pages
+ * (as on every list); no `prev`, which a key page cannot know cheaply.
+ */
+export function keysetPageLinks(
+  basePath: string,
+  keptParameters: ReadonlyArray<readonly [string, string]>,
+  page: { after: string; limit: number; total: number; lastId: string | undefined; more: boolean },
+): PageLinks {
+  const { after, limit, total, lastId, more } = page;
+  const byKey = (id: string) => pageLink(basePath, keptParameters, ['page[after]', id], limit);
+  const offsets = pageLinks(basePath, keptParameters, { offset: 0, limit, total });
+  return {
+    self: byKey(after),
+    first: offsets.first,
+    last: pageLinks(basePath, keptParameters, { offset: total, limit, total }).last,
+    ...(more && lastId !== undefined ? { next: byKey(lastId) } : {}),
+  };
+}
+
+function pageLink(
+  basePath: string,
+  keptParameters: ReadonlyArray<readonly [string, string]>,
+  position: readonly [string, string],
+  limit: number,
+): string {
+  const parameters = [...keptParameters, position, ['page[limit]', String(limit)] as const];
+  return `${basePath}?${parameters.map(([name, value]) => `${name}=${encodeURIComponent(value)}`).join('&')}`;
 }

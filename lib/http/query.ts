@@ -1,4 +1,5 @@
 import { BadRequestError } from '../errors';
+import { isId } from '../ids';
 
 export const DEFAULT_PAGE_LIMIT = 10;
 export const MAX_PAGE_LIMIT = 100;
@@ -11,6 +12,11 @@ export interface PageRequest {
   readonly offset: number;
   readonly limit: number;
 }
+
+/** Lists that also page by key: `page[after]=<id>` instead of an offset. */
+export const KEYSET_PAGE_PARAMETERS = [...PAGE_PARAMETERS, 'page[after]'] as const;
+
+export type KeysetPageRequest = PageRequest | { readonly after: string; readonly limit: number };
 
 /**
  * Checks the query string against the parameters an endpoint supports. JSON:API asks for a 400
@@ -39,6 +45,23 @@ export function readPage(values: ReadonlyMap<string, string>): PageRequest {
     offset: readInteger(values, 'page[offset]', 0, 0, MAX_PAGE_OFFSET),
     limit: readInteger(values, 'page[limit]', DEFAULT_PAGE_LIMIT, 1, MAX_PAGE_LIMIT),
   };
+}
+
+/** `page[after]` (the id of the last item seen) or `page[offset]`, never both; and `page[limit]`. */
+export function readKeysetPage(values: ReadonlyMap<string, string>): KeysetPageRequest {
+  const after = values.get('page[after]');
+  if (after === undefined) return readPage(values);
+  if (values.has('page[offset]')) {
+    throw new BadRequestError('page[after] and page[offset] cannot be combined.', {
+      source: { parameter: 'page[after]' },
+    });
+  }
+  if (!isId(after)) {
+    throw new BadRequestError('page[after] must be the id of an item of this list.', {
+      source: { parameter: 'page[after]' },
+    });
+  }
+  return { after, limit: readInteger(values, 'page[limit]', DEFAULT_PAGE_LIMIT, 1, MAX_PAGE_LIMIT) };
 }
 
 function readInteger(

@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { NotFoundError, UnprocessableError } from '../errors';
 import type { RefreshError, SecretRecord } from '../model';
 import type { Services } from '../services';
-import { logError } from '../http/log';
+import { logError } from '../log';
 import { openCredentials, secretBinding } from '../secrets/view';
 import { clientSecretBinding } from '../authClients/binding';
 import { tokenUrlProblem } from './addressPolicy';
 import { refreshAtTokenEndpoint, type RefreshOutcome } from './tokenEndpoint';
 
-type Deps = Pick<Services, 'directory' | 'secrets' | 'envelope' | 'config'>;
+type Deps = Pick<Services, 'authClients' | 'secrets' | 'envelope' | 'config'>;
 
 export type RefreshResult =
   /** This call talked to the provider; `outcome` says how it went, `secret` is what was stored. */
@@ -215,7 +215,7 @@ export function outcomeAnswering(
 }
 
 async function talkToProvider(deps: Deps, secret: SecretRecord): Promise<RefreshOutcome> {
-  const client = await deps.directory.getAuthClient(secret.tenantId, secret.authClientId);
+  const client = await deps.authClients.get(secret.tenantId, secret.authClientId);
   if (
     !client ||
     client.type !== 'oauth2' ||

@@ -1,9 +1,8 @@
-import { logError, logInfo } from '../http/log';
-import { DUE_SHARDS, INDEX } from '../store/keys';
+import { logError, logInfo } from '../log';
 import type { Services } from '../services';
 import { refreshSecret } from './refreshSecret';
 
-type Deps = Pick<Services, 'directory' | 'secrets' | 'envelope' | 'config' | 'table'>;
+type Deps = Pick<Services, 'authClients' | 'secrets' | 'envelope' | 'config'>;
 
 export interface RefreshRunSummary {
   refreshed: number;
@@ -32,30 +31,14 @@ export async function refreshDueSecrets(
   const startedAt = now();
   const horizon = new Date(startedAt + deps.config.refreshWindowSeconds * 1000).toISOString();
   const summary: RefreshRunSummary = { refreshed: 0, failed: 0, skipped: 0 };
-  const index = INDEX.secretsDueForRefresh;
-  const shards = await Promise.all(
-    Array.from({ length: DUE_SHARDS }, (_, shard) =>
-      deps.table.queryAll({
-        IndexName: index.name,
-        KeyConditionExpression: '#pk = :pk AND #sk <= :horizon',
-        ExpressionAttributeNames: { '#pk': index.pk, '#sk': index.sk },
-        ExpressionAttributeValues: { ':pk': `DUE#${shard}`, ':horizon': horizon },
-      }),
-    ),
-  );
   const nowIso = new Date(startedAt).toISOString();
   const candidates: Candidate[] = [];
-  for (const item of shards.flat()) {
-    const nextAttemptAt = typeof item.nextAttemptAt === 'string' ? item.nextAttemptAt : undefined;
-    if (nextAttemptAt !== undefined && nextAttemptAt > nowIso) {
+  for (const due of await deps.secrets.listDue(horizon)) {
+    if (due.nextAttemptAt !== undefined && due.nextAttemptAt > nowIso) {
       summary.skipped++;
       continue;
     }
-    candidates.push({
-      workspaceId: String(item.pk).replace(/^WS#/, ''),
-      secretId: String(item.sk).replace(/^SECRET#/, ''),
-      dueAt: String(item[index.sk]),
-    });
+    candidates.push(due);
   }
   candidates.sort((a, b) => (a.dueAt < b.dueAt ? -1 : a.dueAt > b.dueAt ? 1 : 0));
 

@@ -6,7 +6,7 @@ import type { Services } from '../services';
 import { refreshSecret, type RefreshResult } from './refreshSecret';
 import type { RefreshOutcome } from './tokenEndpoint';
 
-type Deps = Pick<Services, 'directory' | 'secrets' | 'envelope' | 'config'>;
+type Deps = Pick<Services, 'authClients' | 'secrets' | 'envelope' | 'config'>;
 
 type Transient = Extract<RefreshOutcome, { kind: 'transient' }>;
 

@@ -1,31 +1,37 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { DecryptionError } from '../crypto/dataKeys';
-import { logError } from '../http/log';
+import { logError } from '../log';
 import { isId, newId } from '../ids';
 import type { AuthClientType, Membership, SecretRecord } from '../model';
-import type { SecretListFilter } from '../store/keys';
 import { withOptimisticRetry } from '../store/optimisticRetry';
-import { ConditionFailedError } from '../store/table';
+import {
+  AuthClientGoneError,
+  ConditionFailedError,
+  type SecretListFilter,
+  type SecretPageRequest,
+} from '../store/ports';
 import type { Services } from '../services';
-import type { PageRequest } from '../http/query';
 import { readCredentials, type SecretInput } from './input';
 import { openCredentials, secretBinding, secretResource, type SecretResource } from './view';
 
-type Deps = Pick<Services, 'directory' | 'secrets' | 'envelope'>;
+type Deps = Pick<Services, 'authClients' | 'secrets' | 'envelope'>;
 
 export interface SecretList {
   readonly resources: SecretResource[];
+  /** How many secrets match the filter in all. */
   readonly total: number;
+  /** Whether secrets follow this page. */
+  readonly more: boolean;
 }
 
-/** Lists a workspace's secrets, optionally filtered, one offset page at a time. */
+/** Lists a workspace's secrets, optionally filtered, one page (by offset or by key) at a time. */
 export async function listSecrets(
   deps: Deps,
   membership: Membership,
   filter: SecretListFilter,
-  page: PageRequest,
+  page: SecretPageRequest,
 ): Promise<SecretList> {
-  const { secrets, total } = await deps.secrets.list(membership.workspaceId, filter, page.offset, page.limit);
+  const { secrets, total, more } = await deps.secrets.list(membership.workspaceId, filter, page);
   const resources = await Promise.all(
     secrets.map(async (secret) => {
       try {
@@ -38,7 +44,7 @@ export async function listSecrets(
       }
     }),
   );
-  return { resources, total };
+  return { resources, total, more };
 }
 
 /** Reads one secret of the caller's workspace; a secret of any other workspace is simply not found. */
@@ -89,7 +95,7 @@ export async function createSecret(
     updatedAt: timestamp,
   };
   secret.sealedCredentials = await deps.envelope.seal(credentials, secretBinding(secret));
-  await deps.secrets.create(secret);
+  await whileAuthClientStays(() => deps.secrets.create(secret));
   return secretResource(secret, credentials);
 }
 
@@ -164,7 +170,7 @@ export async function patchSecret(
     if (credentialsChange) {
       next.sealedCredentials = await deps.envelope.seal(credentials, secretBinding(next));
     }
-    await deps.secrets.replace(next, current.version);
+    await whileAuthClientStays(() => deps.secrets.replace(next, current.version));
     return secretResource(next, credentials);
   });
 }
@@ -176,6 +182,16 @@ export async function deleteSecret(deps: Deps, membership: Membership, secretId:
   } catch (error) {
     if (error instanceof ConditionFailedError) throw secretNotFound();
     throw error;
+  }
+}
+
+/** A write naming an auth-client that was deleted meanwhile (it lost the race): 409. */
+async function whileAuthClientStays<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (!(error instanceof AuthClientGoneError)) throw error;
+    throw new ConflictError('The auth-client was deleted, or is being deleted, while this request ran.');
   }
 }
 
@@ -192,7 +208,7 @@ async function findAuthClient(
   pointer = '/data/relationships/auth-client/data/id',
 ) {
   const client = isId(authClientId)
-    ? await deps.directory.getAuthClient(membership.tenantId, authClientId)
+    ? await deps.authClients.get(membership.tenantId, authClientId)
     : undefined;
   if (!client) {
     throw new ValidationError(`No auth-client ${authClientId} in this workspace's tenant.`, {

@@ -1,29 +1,28 @@
 import { ConflictError } from '../errors';
 import {
   apiKeySchema,
-  authClientSchema,
   membershipSchema,
   tenantGrantSchema,
   tenantSchema,
   userSchema,
   workspaceSchema,
   type ApiKeyRecord,
-  type AuthClient,
   type Membership,
   type Tenant,
   type TenantGrant,
   type User,
   type Workspace,
 } from '../model';
-import { INDEX, keys, membershipIndexAttributes, type Key } from './keys';
+import { INDEX, keys, membershipIndexAttributes, membershipsOfUserPartition, type Key } from './keys';
+import type { IdentityRepository } from './ports';
 import { TtlCache } from '../ttlCache';
-import { ConditionFailedError, keyString, parseKeyed, type Table } from './table';
+import { ConditionFailedError, keyString, type Table } from './table';
 
 /**
- * Tenants, workspaces, users, their API keys and memberships, and auth-clients: the records that
- * say who may do what, written mostly by the admin CLI and read on every request.
+ * Tenants, workspaces, users, their API keys and memberships: the records that say who may do
+ * what, written mostly by the admin CLI and read on every request.
  */
-export class DirectoryStore {
+export class DirectoryStore implements IdentityRepository {
   /**
    * API key records and memberships/grants found, kept for `accessCacheMs` in a warm container
    * so that most requests need no authorisation read at all. Only records that exist are kept:
@@ -174,45 +173,8 @@ export class DirectoryStore {
       IndexName: INDEX.membershipsByUser.name,
       KeyConditionExpression: '#pk = :pk',
       ExpressionAttributeNames: { '#pk': INDEX.membershipsByUser.pk },
-      ExpressionAttributeValues: { ':pk': `USER#${userId}` },
+      ExpressionAttributeValues: { ':pk': membershipsOfUserPartition(userId) },
     });
     return items.map((item) => membershipSchema.parse(item));
   }
-
-  async putAuthClient(client: AuthClient): Promise<void> {
-    await this.table.putIf(
-      { ...keys.authClient(client.tenantId, client.id), entity: 'auth-client', ...client },
-      'attribute_not_exists(pk)',
-    );
-  }
-
-  getAuthClient(tenantId: string, authClientId: string): Promise<AuthClient | undefined> {
-    return this.table.get(keys.authClient(tenantId, authClientId), authClientSchema, {
-      keyOf: authClientKeyOf,
-    });
-  }
-
-  /** Replaces an auth-client if it still has `expectedVersion`; throws `ConditionFailedError` otherwise. */
-  async replaceAuthClient(client: AuthClient, expectedVersion: number): Promise<void> {
-    await this.table.putIf(
-      { ...keys.authClient(client.tenantId, client.id), entity: 'auth-client', ...client },
-      'attribute_exists(pk) AND version = :expected',
-      { ':expected': expectedVersion },
-    );
-  }
-
-  async deleteAuthClient(tenantId: string, authClientId: string): Promise<void> {
-    await this.table.deleteIf(keys.authClient(tenantId, authClientId), 'attribute_exists(pk)');
-  }
-
-  /** A tenant's auth-clients in creation order (a tenant has few; they are read whole). */
-  async listAuthClients(tenantId: string): Promise<AuthClient[]> {
-    const items = await this.table.queryAll({
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}`, ':prefix': 'AUTHCLIENT#' },
-    });
-    return items.map((item) => parseKeyed(item, authClientSchema, authClientKeyOf));
-  }
 }
-
-const authClientKeyOf = (client: AuthClient) => keys.authClient(client.tenantId, client.id);

@@ -5,6 +5,8 @@
  * Base table: `pk` (partition) + `sk` (sort). Indexes are named after the access pattern they
  * serve; their key attributes are written only on the items that belong in them (sparse).
  */
+import type { SecretListFilter } from './ports';
+
 export type Key = { pk: string; sk: string };
 
 export const INDEX = {
@@ -74,6 +76,21 @@ export const keys = {
     pk: `WS#${workspaceId}`,
     sk: `SECRET#${secretId}`,
   }),
+  /**
+   * How many auth-secrets use an auth-client (across workspaces), and whether it is being deleted:
+   * secret writes update it in their transaction, so a delete can never leave an orphan.
+   */
+  authClientUsage: (tenantId: string, authClientId: string): Key => ({
+    pk: `TENANT#${tenantId}`,
+    sk: `USAGE#AUTHCLIENT#${authClientId}`,
+  }),
+  /** A counted list's total, and where its newest block starts (see lib/store/countedLists.ts). */
+  listTotal: (list: string): Key => ({ pk: `LIST#${list}`, sk: 'TOTAL' }),
+  /** How many members of a counted list have ids from `start` up to the next block's start. */
+  listBlock: (list: string, start: string): Key => ({
+    pk: `LIST#${list}`,
+    sk: `${LIST_BLOCK_PREFIX}${start}`,
+  }),
   /** A secret of the v1 (Barbican) API: its own sort-key prefix, in the workspace's partition. */
   v1Secret: (workspaceId: string, secretId: string): Key => ({
     pk: `WS#${workspaceId}`,
@@ -81,13 +98,71 @@ export const keys = {
   }),
 };
 
+export const LIST_BLOCK_PREFIX = 'BLOCK#';
+
+/** The block start a list-block item's sort key names. */
+export function listBlockStart(sk: string): string {
+  if (!sk.startsWith(LIST_BLOCK_PREFIX)) throw new Error(`not a list block: ${sk}`);
+  return sk.slice(LIST_BLOCK_PREFIX.length);
+}
+
+/**
+ * The counted lists an auth-secret belongs to, one per list filter combination (see
+ * secretListQuery): each keeps an exact total and block counts for skipping.
+ */
+export function secretListNames(secret: { workspaceId: string; userId: string; authClientId: string }) {
+  const { workspaceId, userId, authClientId } = secret;
+  return [
+    secretListName(workspaceId, {}),
+    secretListName(workspaceId, { userId }),
+    secretListName(workspaceId, { authClientId }),
+    secretListName(workspaceId, { userId, authClientId }),
+  ];
+}
+
+export function secretListName(workspaceId: string, filter: SecretListFilter): string {
+  return [
+    `SECRETS#${workspaceId}`,
+    ...(filter.userId !== undefined ? [`USER#${filter.userId}`] : []),
+    ...(filter.authClientId !== undefined ? [`AUTHCLIENT#${filter.authClientId}`] : []),
+  ].join('#');
+}
+
+/** The counted list of a workspace's v1 secrets. */
+export const v1SecretListName = (workspaceId: string): string => `V1SECRETS#${workspaceId}`;
+
+/**
+ * The counted list of a workspace's v1 secrets that have an expiration. While it is empty, no
+ * v1 secret of the workspace can have expired, so the plain v1 list is exactly the counted one.
+ */
+export const v1ExpiringListName = (workspaceId: string): string => `V1SECRETS#${workspaceId}#EXPIRING`;
+
+/** The counted lists a v1 secret belongs to: its workspace's, and the expiring one if it can expire. */
+export function v1SecretListNames(secret: { workspaceId: string; expiration: string | null }): string[] {
+  return [
+    v1SecretListName(secret.workspaceId),
+    ...(secret.expiration === null ? [] : [v1ExpiringListName(secret.workspaceId)]),
+  ];
+}
+
 export const DUE_SHARDS = 4;
+
+/** The partition of one shard of the due index. */
+export const dueShardPartition = (shard: number): string => `DUE#${shard}`;
+
+/** The workspace and secret ids of an auth-secret item's table key (as index entries carry it). */
+export function parseSecretKey(item: Record<string, unknown>): { workspaceId: string; secretId: string } {
+  const workspace = /^WS#([^#]+)$/.exec(String(item.pk));
+  const secret = /^SECRET#(.+)$/.exec(String(item.sk));
+  if (!workspace?.[1] || !secret?.[1]) throw new Error('not an auth-secret key');
+  return { workspaceId: workspace[1], secretId: secret[1] };
+}
 
 /** The shard of the due index a secret goes to: stable, from its id. */
 export function dueShard(secretId: string): string {
   let hash = 0;
   for (const char of secretId) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
-  return `DUE#${hash % DUE_SHARDS}`;
+  return dueShardPartition(hash % DUE_SHARDS);
 }
 
 /**
@@ -114,30 +189,45 @@ export function secretIndexAttributes(secret: {
     [INDEX.secretsByWorkspace.sk]: id,
     [INDEX.secretsByUser.pk]: `WS#${workspaceId}#USER#${userId}`,
     [INDEX.secretsByUser.sk]: id,
-    [INDEX.secretsByAuthClient.pk]: `AUTHCLIENT#${authClientId}`,
-    [INDEX.secretsByAuthClient.sk]: `WS#${workspaceId}#${id}`,
+    [INDEX.secretsByAuthClient.pk]: authClientIndexPartition(authClientId),
+    [INDEX.secretsByAuthClient.sk]: `${authClientWorkspacePrefix(workspaceId)}${id}`,
     [INDEX.secretsByUserAndAuthClient.pk]: `WS#${workspaceId}#USER#${userId}#AUTHCLIENT#${authClientId}`,
     [INDEX.secretsByUserAndAuthClient.sk]: id,
   };
 }
 
+/** The partition of a user's entries in the memberships-by-user index. */
+export const membershipsOfUserPartition = (userId: string): string => `USER#${userId}`;
+
+/** The table partition and sort-key prefix of a tenant's auth-clients. */
+export const authClientsOfTenant = (tenantId: string) => ({
+  pk: keys.tenant(tenantId).pk,
+  skPrefix: keys.authClient(tenantId, '').sk,
+});
+
 export function membershipIndexAttributes(workspaceId: string, userId: string): Record<string, string> {
   return {
-    [INDEX.membershipsByUser.pk]: `USER#${userId}`,
+    [INDEX.membershipsByUser.pk]: membershipsOfUserPartition(userId),
     [INDEX.membershipsByUser.sk]: `WS#${workspaceId}`,
   };
 }
 
-export interface SecretListFilter {
-  readonly userId?: string;
-  readonly authClientId?: string;
+export type { SecretListFilter };
+
+/**
+ * Where a secret list lives: the index, its partition, and the sort-key prefix before the secret id
+ * (the by-auth-client index spans workspaces, so its sort keys start with the workspace).
+ */
+export interface SecretListQuery {
+  readonly index: IndexName;
+  readonly pkName: string;
+  readonly pkValue: string;
+  readonly skName: string;
+  readonly skPrefix?: string;
 }
 
 /** Which index and key condition serve a secret list with the given filters. */
-export function secretListQuery(
-  workspaceId: string,
-  filter: SecretListFilter,
-): { index: IndexName; pkName: string; pkValue: string; skName: string; skPrefix?: string } {
+export function secretListQuery(workspaceId: string, filter: SecretListFilter): SecretListQuery {
   const { userId, authClientId } = filter;
   if (userId !== undefined && authClientId !== undefined) {
     const index = INDEX.secretsByUserAndAuthClient;
@@ -162,14 +252,21 @@ export function secretListQuery(
     return {
       index: index.name,
       pkName: index.pk,
-      pkValue: `AUTHCLIENT#${authClientId}`,
+      pkValue: authClientIndexPartition(authClientId),
       skName: index.sk,
-      skPrefix: `WS#${workspaceId}#`,
+      skPrefix: authClientWorkspacePrefix(workspaceId),
     };
   }
   const index = INDEX.secretsByWorkspace;
   return { index: index.name, pkName: index.pk, pkValue: `WS#${workspaceId}`, skName: index.sk };
 }
+
+export const authClientIndexPartition = (authClientId: string) => `AUTHCLIENT#${authClientId}`;
+
+const authClientWorkspacePrefix = (workspaceId: string) => `WS#${workspaceId}#`;
+
+/** The workspace and secret ids of an entry of the by-auth-client index. */
+export const parseAuthClientIndexEntry = parseSecretKey;
 
 /** The list index entry of a v1 secret: every v1 secret is listed, in id (creation) order. */
 export function v1SecretIndexAttributes(secret: { id: string; workspaceId: string }): Record<string, string> {

@@ -1,5 +1,5 @@
 import { ConcurrentModificationError } from '../errors';
-import { ConditionFailedError } from './table';
+import { ConditionFailedError } from './ports';
 
 const ATTEMPTS = 3;
 

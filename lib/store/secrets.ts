@@ -1,32 +1,116 @@
 import { secretSchema, type SecretRecord } from '../model';
-import { INDEX, keys, secretIndexAttributes, secretListQuery, type Key, type SecretListFilter } from './keys';
-import { logError } from '../http/log';
-import { ConditionFailedError, keyString, MisplacedRecordError, parseKeyed, type Table } from './table';
+import { logError } from '../log';
+import { bulkListItems, CountedLists, type ListBlocks } from './countedLists';
+import {
+  authClientIndexPartition,
+  DUE_SHARDS,
+  dueShardPartition,
+  INDEX,
+  keys,
+  parseAuthClientIndexEntry,
+  parseSecretKey,
+  secretIndexAttributes,
+  secretListName,
+  secretListNames,
+  secretListQuery,
+  type Key,
+  type SecretListQuery,
+} from './keys';
+import {
+  AuthClientGoneError,
+  ConditionFailedError,
+  type DueSecret,
+  type SecretListFilter,
+  type SecretPage,
+  type SecretPageRequest,
+  type SecretRepository,
+} from './ports';
+import {
+  keyString,
+  MisplacedRecordError,
+  parseKeyed,
+  TransactionConditionFailedError,
+  type Table,
+  type TransactionOp,
+} from './table';
 
-export interface SecretPage {
-  readonly secrets: SecretRecord[];
-  readonly total: number;
-}
+/** Attempts at a write whose list counts moved under it (another writer opened a block). */
+const LIST_ATTEMPTS = 5;
 
 /**
  * Auth-secrets in the single table. Every write is conditional: creation on absence, updates and
  * deletes on the version that was read, so concurrent writers never overwrite each other unseen.
+ * A write that adds, moves or removes a secret is one transaction with the counted lists it
+ * belongs to (exact totals, cheap offsets) and with its auth-client's usage count (no secret can
+ * be left on a deleted auth-client).
  */
-export class SecretStore {
-  constructor(private readonly table: Table) {}
+export class SecretStore implements SecretRepository {
+  private readonly lists: CountedLists;
 
-  async create(secret: SecretRecord): Promise<void> {
-    await this.table.putIf(toItem(secret), 'attribute_not_exists(pk)');
+  constructor(private readonly table: Table) {
+    this.lists = new CountedLists(table);
+  }
+
+  /**
+   * Creates a secret. Throws `ConditionFailedError` if its id is taken, `AuthClientGoneError` if its
+   * auth-client is gone or being deleted.
+   */
+  async create(secret: SecretRecord): Promise<SecretRecord> {
+    return this.withListRetry(async () => {
+      const { ops: listOps, listBlocks } = await this.countInto(secretListNames(secret), secret.id);
+      const created: SecretRecord = { ...secret, listBlocks };
+      await this.transactGuarded({
+        own: { put: { Item: toItem(created), ConditionExpression: 'attribute_not_exists(pk)' } },
+        authClients: useAuthClient(secret.tenantId, secret.authClientId, 1),
+        lists: listOps,
+      });
+      return created;
+    });
   }
 
   get(workspaceId: string, secretId: string): Promise<SecretRecord | undefined> {
     return this.table.get(keys.secret(workspaceId, secretId), secretSchema, { keyOf: secretKeyOf });
   }
 
-  /** Replaces a secret if it still has `expectedVersion`; throws `ConditionFailedError` otherwise. */
+  /**
+   * Replaces a secret if it still has `expectedVersion`; throws `ConditionFailedError` otherwise,
+   * and `AuthClientGoneError` when it was to move to an auth-client that is gone.
+   */
   async replace(secret: SecretRecord, expectedVersion: number): Promise<void> {
-    await this.table.putIf(toItem(secret), 'attribute_exists(pk) AND version = :expected', {
-      ':expected': expectedVersion,
+    const lists = secretListNames(secret);
+    if (secret.listBlocks && sameMembers(Object.keys(secret.listBlocks), lists)) {
+      await this.table.putIf(toItem(secret), 'attribute_exists(pk) AND version = :expected', {
+        ':expected': expectedVersion,
+      });
+      return;
+    }
+    // It moves between lists (another auth-client): count it out of the old ones, into the new.
+    await this.withListRetry(async () => {
+      const current = await this.get(secret.workspaceId, secret.id);
+      if (!current || current.version !== expectedVersion) throw new ConditionFailedError();
+      const { leaving, listBlocks: kept } = splitBlocks(current.listBlocks ?? {}, lists);
+      const joining = lists.filter((list) => kept[list] === undefined);
+      const { ops: joinOps, listBlocks: joined } = await this.countInto(joining, secret.id);
+      const moved = secret.authClientId !== current.authClientId;
+      await this.transactGuarded({
+        own: {
+          put: {
+            Item: toItem({ ...secret, listBlocks: { ...kept, ...joined } }),
+            ConditionExpression: 'attribute_exists(pk) AND version = :expected',
+            ExpressionAttributeValues: { ':expected': expectedVersion },
+          },
+        },
+        authClients: moved
+          ? [
+              ...useAuthClient(secret.tenantId, secret.authClientId, 1),
+              ...useAuthClient(current.tenantId, current.authClientId, -1),
+            ]
+          : [],
+        lists: [
+          ...Object.entries(leaving).flatMap(([list, blockStart]) => this.lists.remove(list, blockStart)),
+          ...joinOps,
+        ],
+      });
     });
   }
 
@@ -113,48 +197,105 @@ export class SecretStore {
         IndexName: index.name,
         KeyConditionExpression: '#pk = :pk',
         ExpressionAttributeNames: { '#pk': index.pk },
-        ExpressionAttributeValues: { ':pk': `AUTHCLIENT#${authClientId}` },
+        ExpressionAttributeValues: { ':pk': authClientIndexPartition(authClientId) },
         ...(Number.isFinite(max) ? { Limit: max } : {}),
       },
       max,
     );
-    return items.map((item) => ({
-      workspaceId: String(item.pk).replace(/^WS#/, ''),
-      secretId: String(item.sk).replace(/^SECRET#/, ''),
+    return items.map(parseAuthClientIndexEntry);
+  }
+
+  /**
+   * oauth2 secrets in `ready` state expiring by `horizon`: every shard of the due index (a permanent
+   * failure takes a secret out of it), with when each may be tried again after a transient failure.
+   */
+  async listDue(horizon: string): Promise<DueSecret[]> {
+    const index = INDEX.secretsDueForRefresh;
+    const shards = await Promise.all(
+      Array.from({ length: DUE_SHARDS }, (_, shard) =>
+        this.table.queryAll({
+          IndexName: index.name,
+          KeyConditionExpression: '#pk = :pk AND #sk <= :horizon',
+          ExpressionAttributeNames: { '#pk': index.pk, '#sk': index.sk },
+          ExpressionAttributeValues: { ':pk': dueShardPartition(shard), ':horizon': horizon },
+        }),
+      ),
+    );
+    return shards.flat().map((item) => ({
+      ...parseSecretKey(item),
+      dueAt: String(item[index.sk]),
+      nextAttemptAt: typeof item.nextAttemptAt === 'string' ? item.nextAttemptAt : undefined,
     }));
   }
 
   /** Deletes a secret if it exists; throws `ConditionFailedError` if it does not. */
   async delete(workspaceId: string, secretId: string): Promise<void> {
-    await this.table.deleteIf(keys.secret(workspaceId, secretId), 'attribute_exists(pk)');
+    await this.withListRetry(async () => {
+      const current = await this.get(workspaceId, secretId);
+      if (!current) throw new ConditionFailedError();
+      const blocks = Object.entries(current.listBlocks ?? {});
+      try {
+        await this.table.transact([
+          {
+            delete: {
+              Key: keys.secret(workspaceId, secretId),
+              ConditionExpression: 'version = :expected',
+              ExpressionAttributeValues: { ':expected': current.version },
+            },
+          },
+          // A secret written before lists were counted was never counted in (nor its auth-client's usage).
+          ...(blocks.length > 0 ? useAuthClient(current.tenantId, current.authClientId, -1) : []),
+          ...blocks.flatMap(([list, blockStart]) => this.lists.remove(list, blockStart)),
+        ]);
+      } catch (error) {
+        // Changed or deleted since the read: read again (withListRetry), and find out which.
+        if (error instanceof TransactionConditionFailedError) throw new ListsMovedError();
+        throw error;
+      }
+    });
+  }
+
+  /** How many secrets the list with these filters has (exact). */
+  count(workspaceId: string, filter: SecretListFilter): Promise<number> {
+    return this.lists.count(secretListName(workspaceId, filter));
   }
 
   /**
-   * One page of a workspace's secrets in creation order, and how many there are in all.
+   * One page of a workspace's secrets in creation order (id as the tiebreak), and how many there
+   * are in all.
    *
-   * The filter's index is KEYS_ONLY, so walking it to count and to skip `offset` entries reads
-   * about 150 bytes per secret instead of the whole item; only the page itself is then read in
-   * full, with one BatchGetItem.
+   * The total is the list's counter (one small read). The page's keys come from the filter's
+   * KEYS_ONLY index, read from the block that holds the offset (or just after the `after` id), so
+   * a page costs the same at offset 0 of a workspace of 100 or 1,000,000 secrets, and skipping
+   * costs about one block-count entry per BLOCK_SIZE secrets skipped. Only the page itself is
+   * then read in full, with one BatchGetItem.
    */
-  async list(
-    workspaceId: string,
-    filter: SecretListFilter,
-    offset: number,
-    limit: number,
-  ): Promise<SecretPage> {
+  async list(workspaceId: string, filter: SecretListFilter, page: SecretPageRequest): Promise<SecretPage> {
+    const listName = secretListName(workspaceId, filter);
     const query = secretListQuery(workspaceId, filter);
-    const indexKeys = await this.table.queryAll({
-      IndexName: query.index,
-      KeyConditionExpression: query.skPrefix ? '#pk = :pk AND begins_with(#sk, :prefix)' : '#pk = :pk',
-      ExpressionAttributeNames: query.skPrefix
-        ? { '#pk': query.pkName, '#sk': query.skName }
-        : { '#pk': query.pkName },
-      ExpressionAttributeValues: query.skPrefix
-        ? { ':pk': query.pkValue, ':prefix': query.skPrefix }
-        : { ':pk': query.pkValue },
-    });
-    const pageKeys: Key[] = indexKeys
-      .slice(offset, offset + limit)
+    const [total, from] = await Promise.all([
+      this.lists.count(listName),
+      this.startOf(listName, query, page),
+    ]);
+    if (!from) return { secrets: [], total, more: false };
+    const index = await this.table.queryAll(
+      {
+        IndexName: query.index,
+        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+        ExpressionAttributeNames: { '#pk': query.pkName, '#sk': query.skName },
+        ExpressionAttributeValues: {
+          ':pk': query.pkValue,
+          // A key condition cannot compare with '': from the very start, compare with ' ' instead.
+          ':from': from.sortKey || JUST_AFTER,
+          ':to': `${query.skPrefix ?? ''}${AFTER_EVERY_ID}`,
+        },
+        // One more than the page, to tell whether anything follows it.
+        Limit: from.skip + page.limit + 1,
+      },
+      from.skip + page.limit + 1,
+    );
+    const pageKeys: Key[] = index
+      .slice(from.skip, from.skip + page.limit)
       .map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
     const found = await this.table.batchGet(pageKeys);
     // The index is eventually consistent: a secret deleted a moment ago may still be listed there,
@@ -166,17 +307,131 @@ export class SecretStore {
         return [parseKeyed(item, secretSchema, secretKeyOf)];
       } catch (error) {
         if (!(error instanceof MisplacedRecordError)) throw error;
-        logError('list skips a misplaced item', error);
+        this.onMisplaced(error);
         return [];
       }
     });
-    return { secrets, total: indexKeys.length };
+    return { secrets, total, more: index.length > from.skip + page.limit };
+  }
+
+  /** Where in the index a page starts: the first sort key to read, and how many entries to skip there. */
+  private async startOf(
+    listName: string,
+    query: SecretListQuery,
+    page: SecretPageRequest,
+  ): Promise<{ sortKey: string; skip: number } | undefined> {
+    const prefix = query.skPrefix ?? '';
+    if ('after' in page) return { sortKey: `${prefix}${page.after}${JUST_AFTER}`, skip: 0 };
+    if (page.offset === 0) return { sortKey: prefix, skip: 0 };
+    const located = await this.lists.locate(listName, page.offset);
+    return located && { sortKey: `${prefix}${located.blockStart}`, skip: located.skip };
+  }
+
+  /** Reads the lists' totals and returns the operations that count `id` into each, and where. */
+  private async countInto(lists: readonly string[], id: string) {
+    const totals = await this.lists.totals(lists);
+    const ops: TransactionOp[] = [];
+    const listBlocks: ListBlocks = {};
+    for (const list of lists) {
+      const counted = await this.lists.add(list, id, totals.get(list));
+      ops.push(...counted.ops);
+      listBlocks[list] = counted.blockStart;
+    }
+    return { ops, listBlocks };
+  }
+
+  /**
+   * One transaction: the secret's own write, its auth-clients' checks and usage counts, and its
+   * list counts. Tells apart which of them stopped it.
+   */
+  private async transactGuarded(parts: {
+    own: TransactionOp;
+    authClients: TransactionOp[];
+    lists: TransactionOp[];
+  }): Promise<void> {
+    try {
+      await this.table.transact([parts.own, ...parts.authClients, ...parts.lists]);
+    } catch (error) {
+      if (!(error instanceof TransactionConditionFailedError)) throw error;
+      if (error.failed.includes(0)) throw new ConditionFailedError({ cause: error });
+      if (error.failed.some((index) => index <= parts.authClients.length)) throw new AuthClientGoneError();
+      throw new ListsMovedError();
+    }
+  }
+
+  /** Runs a write again from its reads when the lists' heads moved under it. */
+  private async withListRetry<T>(write: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (error) {
+        if (!(error instanceof ListsMovedError) || attempt >= LIST_ATTEMPTS) {
+          throw error instanceof ListsMovedError ? new ConditionFailedError({ cause: error }) : error;
+        }
+      }
+    }
+  }
+
+  private onMisplaced(error: MisplacedRecordError): void {
+    logError('list skips a misplaced item', error);
   }
 }
 
-/** A secret as its item: key, record and index attributes (also used by the benchmark's bulk load). */
+/** Thrown inside a write when list counts moved under it; the write is then run again. */
+class ListsMovedError extends Error {
+  constructor() {
+    super('list counts moved under the write');
+    this.name = 'ListsMovedError';
+  }
+}
+
+/** Sorts after every secret id (ids are lower-case hex and dashes). */
+const AFTER_EVERY_ID = '~';
+/**
+ * Appended to an id: sorts after it and before every later id (all ids have one length); alone,
+ * sorts before every id.
+ */
+const JUST_AFTER = ' ';
+
+/**
+ * The operations that count a secret into (`+1`) or out of (`-1`) its auth-client's usage. Counting
+ * in also checks that the auth-client exists and is not being deleted: a delete of the auth-client
+ * conditions on the usage being zero, so one of the two transactions must lose.
+ */
+function useAuthClient(tenantId: string, authClientId: string, delta: 1 | -1): TransactionOp[] {
+  const usage: TransactionOp = {
+    update: {
+      Key: keys.authClientUsage(tenantId, authClientId),
+      UpdateExpression: 'ADD secrets :delta',
+      ...(delta > 0 ? { ConditionExpression: 'attribute_not_exists(deletingSince)' } : {}),
+      ExpressionAttributeValues: { ':delta': delta },
+    },
+  };
+  if (delta < 0) return [usage];
+  return [
+    { check: { Key: keys.authClient(tenantId, authClientId), ConditionExpression: 'attribute_exists(pk)' } },
+    usage,
+  ];
+}
+
+function sameMembers(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item) => b.includes(item));
+}
+
+/** Splits where a secret is counted into the lists it leaves and those it stays in. */
+function splitBlocks(blocks: ListBlocks, staying: readonly string[]) {
+  const leaving: ListBlocks = {};
+  const listBlocks: ListBlocks = {};
+  for (const [list, start] of Object.entries(blocks)) {
+    if (staying.includes(list)) listBlocks[list] = start;
+    else leaving[list] = start;
+  }
+  return { leaving, listBlocks };
+}
+
 const secretKeyOf = (secret: SecretRecord) => keys.secret(secret.workspaceId, secret.id);
 
+/** A secret as its item: key, record and index attributes. */
 export function toItem(secret: SecretRecord): Record<string, unknown> {
   return {
     ...keys.secret(secret.workspaceId, secret.id),
@@ -184,4 +439,38 @@ export function toItem(secret: SecretRecord): Record<string, unknown> {
     ...secret,
     ...secretIndexAttributes(secret),
   };
+}
+
+/**
+ * The items a set of new secrets would leave in the table had each been created through `create`:
+ * the secrets (with where they are counted), their lists' totals and blocks, and their
+ * auth-clients' usage. For bulk loads (benchmarks), written with BatchWriteItem into a table that
+ * holds none of these lists yet.
+ */
+export function bulkSecretItems(secrets: readonly SecretRecord[]): Array<Record<string, unknown>> {
+  const members = new Map<string, string[]>();
+  const usage = new Map<string, { tenantId: string; authClientId: string; secrets: number }>();
+  for (const secret of secrets) {
+    for (const list of secretListNames(secret)) {
+      const ids = members.get(list) ?? [];
+      ids.push(secret.id);
+      members.set(list, ids);
+    }
+    const key = `${secret.tenantId}|${secret.authClientId}`;
+    const used = usage.get(key) ?? {
+      tenantId: secret.tenantId,
+      authClientId: secret.authClientId,
+      secrets: 0,
+    };
+    usage.set(key, { ...used, secrets: used.secrets + 1 });
+  }
+  const { items, blocksOf } = bulkListItems(members);
+  return [
+    ...secrets.map((secret) => toItem({ ...secret, listBlocks: blocksOf.get(secret.id) ?? {} })),
+    ...items,
+    ...[...usage.values()].map((used) => ({
+      ...keys.authClientUsage(used.tenantId, used.authClientId),
+      secrets: used.secrets,
+    })),
+  ];
 }

@@ -1,29 +1,62 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
   type QueryCommandInput,
+  type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
 import type { Key } from './keys';
 
 type Item = Record<string, unknown>;
 
-/** A conditional write found the item in another state than it expected. */
-export class ConditionFailedError extends Error {
-  constructor(options?: ErrorOptions) {
-    super('conditional write failed', options);
-    this.name = 'ConditionFailedError';
+import { ConditionFailedError } from './ports';
+
+export { ConditionFailedError };
+
+/**
+ * A transaction was cancelled because conditions did not hold: `failed` lists the positions of the
+ * operations whose condition failed, so the caller can tell which invariant stopped it.
+ */
+export class TransactionConditionFailedError extends Error {
+  constructor(
+    readonly failed: readonly number[],
+    options?: ErrorOptions,
+  ) {
+    super(`transaction condition failed at ${failed.join(', ')}`, options);
+    this.name = 'TransactionConditionFailedError';
   }
+}
+
+/** One write of a transaction, without the table name (the table adds it). */
+export type TransactionOp =
+  | { readonly put: { Item: Item; ConditionExpression?: string } & ExpressionParts }
+  | {
+      readonly update: { Key: Key; UpdateExpression: string; ConditionExpression?: string } & ExpressionParts;
+    }
+  | { readonly delete: { Key: Key; ConditionExpression?: string } & ExpressionParts }
+  | { readonly check: { Key: Key; ConditionExpression: string } & ExpressionParts };
+
+interface ExpressionParts {
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
 }
 
 const BATCH_GET_LIMIT = 100;
 const MAX_BATCH_ATTEMPTS = 8;
+/**
+ * Transactions that touch a hot item (a workspace's list total) at the same moment are cancelled
+ * with TransactionConflict on AWS; they are retried with jittered backoff (about 3 s in all at
+ * most) so that such conflicts never reach a client. DynamoDB Local serialises transactions and
+ * never shows them: test/unit/transactions.test.ts drives this path at the SDK boundary.
+ */
+const MAX_TRANSACTION_ATTEMPTS = 10;
 
 /**
  * The single table, as the stores use it: typed reads parsed through a schema, conditional
@@ -67,6 +100,14 @@ export class Table {
       }
     }
     return found;
+  }
+
+  /** One page of a Query: its items and where the next page starts, if there is one. */
+  async queryPage(
+    input: Omit<QueryCommandInput, 'TableName'>,
+  ): Promise<{ items: Item[]; lastKey: Record<string, unknown> | undefined }> {
+    const page = await this.client.send(new QueryCommand({ ...input, TableName: this.name }));
+    return { items: (page.Items as Item[] | undefined) ?? [], lastKey: page.LastEvaluatedKey };
   }
 
   /** Runs a Query to its end (or until `maxItems`), following LastEvaluatedKey. */
@@ -163,6 +204,37 @@ export class Table {
       if (error instanceof ConditionalCheckFailedException) throw new ConditionFailedError({ cause: error });
       throw error;
     }
+  }
+
+  /**
+   * Writes all `ops` or none (TransactWriteItems). A failed condition throws
+   * `TransactionConditionFailedError` naming the operations that failed; conflicts with other
+   * transactions are retried here.
+   */
+  async transact(ops: readonly TransactionOp[]): Promise<void> {
+    const input: TransactWriteCommandInput = { TransactItems: ops.map((op) => this.transactItem(op)) };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(new TransactWriteCommand(input));
+        return;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const codes = (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');
+        const failed = codes.flatMap((code, index) => (code === 'ConditionalCheckFailed' ? [index] : []));
+        if (failed.length > 0) throw new TransactionConditionFailedError(failed, { cause: error });
+        const retryable = codes.some((code) => code === 'TransactionConflict' || code === 'ThrottlingError');
+        if (!retryable || attempt >= MAX_TRANSACTION_ATTEMPTS) throw error;
+        await sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
+      }
+    }
+  }
+
+  private transactItem(op: TransactionOp): NonNullable<TransactWriteCommandInput['TransactItems']>[number] {
+    const TableName = this.name;
+    if ('put' in op) return { Put: { ...op.put, TableName } };
+    if ('update' in op) return { Update: { ...op.update, TableName } };
+    if ('delete' in op) return { Delete: { ...op.delete, TableName } };
+    return { ConditionCheck: { ...op.check, TableName } };
   }
 
   private async conditional(command: PutCommand | DeleteCommand): Promise<void> {

@@ -473,7 +473,7 @@ describe('patch', () => {
     expect(reply.body.data.attributes).toEqual({ ...created.attributes, updated_at: expect.any(String) });
 
     const { services } = server.stack;
-    const stored = await services.directory.getAuthClient(world.tenantId, created.id);
+    const stored = await services.authClients.get(world.tenantId, created.id);
     expect(stored?.sealedClientSecret).toEqual(expect.any(String));
     if (!stored?.sealedClientSecret) throw new Error('no sealed client secret');
     expect(await services.envelope.open(stored.sealedClientSecret, clientSecretBinding(stored))).toBe(

@@ -394,6 +394,66 @@ describe('GET /v2/workspaces/{id}/secrets (list)', () => {
     expect(response.body.links.prev ?? undefined).toBeUndefined();
   });
 
+  test('page[after]: following next by key walks every secret once, in creation order; next keeps paging by key', async () => {
+    let link: string | undefined = `${listPath()}?page[limit]=5`;
+    const pages: string[][] = [];
+    while (link) {
+      const response = await api.get(link, listAuth());
+      expectStatus(response, 200);
+      expect(response.body.meta.total).toBe(13);
+      pages.push(ids(response));
+      // The first page is by offset; from the second on, `next` pages by key after the last id seen.
+      const next: string | undefined = response.body.links.next ?? undefined;
+      if (next && pages.length > 1) {
+        expect(params(next)['page[after]']).toBe(pages.at(-1)?.at(-1));
+        expect(params(next)['page[offset]']).toBeUndefined();
+      }
+      link =
+        pages.length === 1 && next ? `${listPath()}?page[after]=${pages[0]?.at(-1)}&page[limit]=5` : next;
+      expect(pages.length).toBeLessThanOrEqual(3);
+    }
+    expect(pages.map((page) => page.length)).toEqual([5, 5, 3]);
+    expect(pages.flat()).toEqual(created.map((secret) => secret.id));
+  });
+
+  test('page[after] pages: self by key, first and last by offset, no prev; filters are kept', async () => {
+    const after = created[2]?.id ?? '';
+    const response = await api.get(`${listPath()}?page[after]=${after}&page[limit]=4`, listAuth());
+    expectStatus(response, 200);
+    expect(ids(response)).toEqual(created.slice(3, 7).map((secret) => secret.id));
+    const { links } = response.body;
+    expect(params(links.self)).toEqual({ 'page[after]': after, 'page[limit]': '4' });
+    expect(links.prev ?? undefined).toBeUndefined();
+    expect(ids(await api.get(links.first, listAuth()))).toEqual(
+      created.slice(0, 4).map((secret) => secret.id),
+    );
+    expect(ids(await api.get(links.last, listAuth()))).toEqual(created.slice(12).map((secret) => secret.id));
+    // After the last secret: an empty page, no next.
+    const end = await api.get(`${listPath()}?page[after]=${created[12]?.id}`, listAuth());
+    expectStatus(end, 200);
+    expect(end.body.data).toEqual([]);
+    expect(end.body.meta.total).toBe(13);
+    expect(end.body.links.next ?? undefined).toBeUndefined();
+    // A filter stays on every link.
+    const filtered = await api.get(
+      `${listPath()}?filter[user]=${member.id}&page[after]=${after}&page[limit]=2`,
+      listAuth(),
+    );
+    expectStatus(filtered, 200);
+    const mine = created.filter((secret) => secret.userId === member.id && secret.id > after);
+    expect(ids(filtered)).toEqual(mine.slice(0, 2).map((secret) => secret.id));
+    for (const name of ['self', 'first', 'last', 'next']) {
+      if (filtered.body.links[name])
+        expect(params(filtered.body.links[name])['filter[user]']).toBe(member.id);
+    }
+  });
+
+  test('page[after] with page[offset]: 400 naming page[after]', async () => {
+    const response = await api.get(`${listPath()}?page[after]=${created[0]?.id}&page[offset]=2`, listAuth());
+    expectStatus(response, 400);
+    expect(response.body.errors[0].source).toEqual({ parameter: 'page[after]' });
+  });
+
   test('page[offset] past the end gives an empty page with the total', async () => {
     const response = await api.get(`${listPath()}?page[offset]=50`, listAuth());
     expectStatus(response, 200);

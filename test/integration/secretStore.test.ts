@@ -188,7 +188,7 @@ describe('listing a workspace', () => {
 
   test('lists in creation order with the id as tiebreak, and counts them all', async () => {
     // Act
-    const page = await services.secrets.list(world.workspaceId, {}, 0, 100);
+    const page = await services.secrets.list(world.workspaceId, {}, { offset: 0, limit: 100 });
 
     // Assess
     expect(page.total).toBe(12);
@@ -204,7 +204,9 @@ describe('listing a workspace', () => {
 
     // Act
     const pages = await Promise.all(
-      cases.map(({ offset, limit }) => services.secrets.list(world.workspaceId, {}, offset, limit)),
+      cases.map(({ offset, limit }) =>
+        services.secrets.list(world.workspaceId, {}, { offset: offset, limit: limit }),
+      ),
     );
 
     // Assess
@@ -231,8 +233,8 @@ describe('listing a workspace', () => {
     const wanted = matching(filter);
 
     // Act
-    const all = await services.secrets.list(world.workspaceId, filter, 0, 100);
-    const second = await services.secrets.list(world.workspaceId, filter, 1, 2);
+    const all = await services.secrets.list(world.workspaceId, filter, { offset: 0, limit: 100 });
+    const second = await services.secrets.list(world.workspaceId, filter, { offset: 1, limit: 2 });
 
     // Assess
     expect(wanted.length).toBeGreaterThan(1);
@@ -254,10 +256,12 @@ describe('listing a workspace', () => {
 
     // Act
     const inA = await Promise.all(
-      filters.map((filter) => services.secrets.list(world.workspaceId, filter, 0, 100)),
+      filters.map((filter) => services.secrets.list(world.workspaceId, filter, { offset: 0, limit: 100 })),
     );
-    const inB = await Promise.all(filters.map((filter) => services.secrets.list(workspaceB, filter, 0, 100)));
-    const bobInB = await services.secrets.list(workspaceB, { userId: bob.id }, 0, 100);
+    const inB = await Promise.all(
+      filters.map((filter) => services.secrets.list(workspaceB, filter, { offset: 0, limit: 100 })),
+    );
+    const bobInB = await services.secrets.list(workspaceB, { userId: bob.id }, { offset: 0, limit: 100 });
 
     // Assess
     for (const [index, page] of inA.entries()) {
@@ -269,7 +273,7 @@ describe('listing a workspace', () => {
       expect(page.secrets.map((secret) => secret.name).every((name) => name.startsWith('b-'))).toBe(true);
       expect(page.total).toBe(page.secrets.length);
     }
-    expect(bobInB).toEqual({ secrets: [], total: 0 });
+    expect(bobInB).toEqual({ secrets: [], total: 0, more: false });
   });
 
   test('a filter that matches nothing gives an empty page and total 0', async () => {
@@ -277,12 +281,11 @@ describe('listing a workspace', () => {
     const page = await services.secrets.list(
       world.workspaceId,
       { userId: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b' },
-      0,
-      10,
+      { offset: 0, limit: 10 },
     );
 
     // Assess
-    expect(page).toEqual({ secrets: [], total: 0 });
+    expect(page).toEqual({ secrets: [], total: 0, more: false });
   });
 
   test.each([
@@ -291,44 +294,49 @@ describe('listing a workspace', () => {
     ['filter[auth_client]', () => ({ authClientId: world.oauth2ClientId })],
     ['both filters', () => ({ userId: world.admin.id, authClientId: world.oauth2ClientId })],
   ])(
-    'a page with %s reads key-only index entries, then one BatchGetItem for the page itself',
+    'a page with %s reads the list counter, its block counts, key-only index entries from the offset on, then one BatchGetItem',
     async (_name, makeFilter) => {
       // Prepare
       const filter: SecretListFilter = makeFilter();
       const total = matching(filter).length;
 
       // Act
-      const page = await recording.services.secrets.list(world.workspaceId, filter, 1, 2);
+      const page = await recording.services.secrets.list(world.workspaceId, filter, { offset: 1, limit: 2 });
 
       // Assess
       const names = commandNames(recording.sent);
       expect(page.secrets).toHaveLength(2);
-      expect(new Set(names)).toEqual(new Set(['QueryCommand', 'BatchGetItemCommand']));
-      expect(names.filter((name) => name === 'BatchGetItemCommand')).toHaveLength(1);
+      expect(page.total).toBe(total);
+      expect(page.more).toBe(total > 3);
+      expect(names.sort()).toEqual(['BatchGetItemCommand', 'GetItemCommand', 'QueryCommand', 'QueryCommand']);
       const queries = recording.sent.filter((command) => command.name === 'QueryCommand');
-      for (const query of queries) {
-        expect(query.input.IndexName).toEqual(expect.any(String));
-        // Only keys are read while counting and skipping: no credentials, no names.
-        for (const attributes of query.itemAttributes ?? []) {
-          expect(attributes).not.toContain('sealedCredentials');
-          expect(attributes).not.toContain('name');
-          expect(attributes.length).toBeLessThanOrEqual(4);
-        }
+      const [indexQuery, ...others] = queries.filter((query) => query.input.IndexName !== undefined);
+      expect(others).toHaveLength(0);
+      // Only keys are read while skipping: no credentials, no names; and no more than the page
+      // needs (offset + limit + 1 to tell whether more follow), not the whole list.
+      for (const attributes of indexQuery?.itemAttributes ?? []) {
+        expect(attributes).not.toContain('sealedCredentials');
+        expect(attributes).not.toContain('name');
+        expect(attributes.length).toBeLessThanOrEqual(4);
       }
-      expect(queries.flatMap((query) => query.itemAttributes ?? [])).toHaveLength(total);
+      expect(indexQuery?.itemAttributes?.length).toBe(Math.min(total, 4));
       const batch = recording.sent.find((command) => command.name === 'BatchGetItemCommand');
       const requested = batch?.input.RequestItems as Record<string, { Keys: unknown[] }>;
       expect(requested[stack.tableName]?.Keys).toHaveLength(2);
     },
   );
 
-  test('a page past the end costs one Query and no item reads', async () => {
+  test('a page past the end reads the counter and the block counts, and no index entry or item', async () => {
     // Act
-    const page = await recording.services.secrets.list(world.workspaceId, {}, 500, 10);
+    const page = await recording.services.secrets.list(world.workspaceId, {}, { offset: 500, limit: 10 });
 
     // Assess
-    expect(page).toEqual({ secrets: [], total: 12 });
-    expect(commandNames(recording.sent)).toEqual(['QueryCommand']);
+    expect(page).toEqual({ secrets: [], total: 12, more: false });
+    // The list's counter, and its block counts (which say the offset is past the end): no index read.
+    expect(commandNames(recording.sent).sort()).toEqual(['GetItemCommand', 'QueryCommand']);
+    expect(
+      recording.sent.find((command) => command.name === 'QueryCommand')?.input.IndexName,
+    ).toBeUndefined();
   });
 
   test('listSecrets opens each secret to its own credentials', async () => {
@@ -385,7 +393,7 @@ describe('KMS calls per request', () => {
     // Prepare
     const { provider, calls } = countingProvider(localKeyFile());
     const deps = withProvider(provider);
-    const warmUp = await services.secrets.list(workspaceC, {}, 0, 1);
+    const warmUp = await services.secrets.list(workspaceC, {}, { offset: 0, limit: 1 });
     await getSecret(deps, adminInC, warmUp.secrets[0]?.id ?? '');
     Object.assign(calls, { generate: 0, unwrap: 0 });
 
@@ -643,14 +651,14 @@ describe('no Scan on any request path', () => {
     await deps.directory.listMemberships(world.admin.id);
     await deps.directory.getWorkspace(world.workspaceId);
     await deps.directory.getUser(world.admin.id);
-    await deps.directory.getAuthClient(world.tenantId, world.otherClientId);
+    await deps.authClients.get(world.tenantId, world.otherClientId);
     await deleteSecret(deps, adminInA, created.id);
 
     // Assess
     const names = new Set(commandNames(recording.sent));
     expect(names).not.toContain('ScanCommand');
     const reads = ['BatchGetItemCommand', 'GetItemCommand', 'QueryCommand'];
-    const writes = ['DeleteItemCommand', 'PutItemCommand', 'UpdateItemCommand'];
+    const writes = ['DeleteItemCommand', 'PutItemCommand', 'UpdateItemCommand', 'TransactWriteItemsCommand'];
     expect([...names].filter((name) => !reads.includes(name) && !writes.includes(name))).toEqual([]);
     for (const read of reads) expect(names).toContain(read);
   });

@@ -1,0 +1,148 @@
+/**
+ * The storage ports: what use cases may ask of storage, one repository per aggregate, and the
+ * domain outcomes a write can end in. The DynamoDB adapters (./secrets, ./authClients, ./directory,
+ * ./v1Secrets) implement them; use cases import from here, never from an adapter, the table, or the
+ * AWS SDK.
+ */
+import type {
+  ApiKeyRecord,
+  AuthClient,
+  Membership,
+  SecretRecord,
+  Tenant,
+  TenantGrant,
+  User,
+  Workspace,
+} from '../model';
+
+/**
+ * A conditional write found the record in another state than it expected: it was changed or
+ * deleted since it was read, or (for a create) its key is taken.
+ */
+export class ConditionFailedError extends Error {
+  constructor(options?: ErrorOptions) {
+    super('conditional write failed', options);
+    this.name = 'ConditionFailedError';
+  }
+}
+
+/**
+ * The auth-client a secret was to be created on or moved to was deleted, or is being deleted, at
+ * the same moment: the write did not happen.
+ */
+export class AuthClientGoneError extends Error {
+  constructor(options?: ErrorOptions) {
+    super('the auth-client is gone or being deleted', options);
+    this.name = 'AuthClientGoneError';
+  }
+}
+
+/** An auth-client cannot be deleted while auth-secrets use it. */
+export class AuthClientInUseError extends Error {
+  constructor(options?: ErrorOptions) {
+    super('auth-secrets use the auth-client', options);
+    this.name = 'AuthClientInUseError';
+  }
+}
+
+/** Which secrets a list shows: every filter given must match. */
+export interface SecretListFilter {
+  readonly userId?: string;
+  readonly authClientId?: string;
+}
+
+/** A page by position (`offset`) or after a known secret id (keyset). */
+export type SecretPageRequest =
+  { readonly offset: number; readonly limit: number } | { readonly after: string; readonly limit: number };
+
+export interface SecretPage {
+  readonly secrets: SecretRecord[];
+  /** Exact: how many secrets the list has, whatever the page. */
+  readonly total: number;
+  /** Whether secrets follow this page. */
+  readonly more: boolean;
+}
+
+/** A secret the scheduled refresh should look at. */
+export interface DueSecret {
+  readonly workspaceId: string;
+  readonly secretId: string;
+  readonly dueAt: string;
+  /** Set while the secret is in backoff after a transient failure. */
+  readonly nextAttemptAt: string | undefined;
+}
+
+/** Auth-secrets (v2). */
+export interface SecretRepository {
+  /** Throws `ConditionFailedError` if the id is taken, `AuthClientGoneError` if its auth-client is gone. */
+  create(secret: SecretRecord): Promise<SecretRecord>;
+  get(workspaceId: string, secretId: string): Promise<SecretRecord | undefined>;
+  /**
+   * Replaces a secret that still has `expectedVersion` (else `ConditionFailedError`); a move to an
+   * auth-client that is gone throws `AuthClientGoneError`.
+   */
+  replace(secret: SecretRecord, expectedVersion: number): Promise<void>;
+  /** Throws `ConditionFailedError` if the secret does not exist. */
+  delete(workspaceId: string, secretId: string): Promise<void>;
+  list(workspaceId: string, filter: SecretListFilter, page: SecretPageRequest): Promise<SecretPage>;
+  /** The secrets of an auth-client, across workspaces (up to `max`). */
+  listKeysByAuthClient(
+    authClientId: string,
+    max: number,
+  ): Promise<Array<{ workspaceId: string; secretId: string }>>;
+  /** oauth2 secrets in `ready` state expiring by `horizon`, from the due index. */
+  listDue(horizon: string): Promise<DueSecret[]>;
+  /** Takes the refresh lease unless a live one is held; undefined when not taken. */
+  acquireLease(
+    workspaceId: string,
+    secretId: string,
+    owner: string,
+    now: number,
+    durationMs: number,
+  ): Promise<SecretRecord | undefined>;
+  releaseLease(workspaceId: string, secretId: string, owner: string): Promise<void>;
+  /** Applies a refresh outcome while the lease is still `owner`'s; undefined when it was lost. */
+  saveUnderLease(
+    workspaceId: string,
+    secretId: string,
+    owner: string,
+    apply: (current: SecretRecord) => SecretRecord,
+  ): Promise<SecretRecord | undefined>;
+}
+
+/** Auth-clients, per tenant. */
+export interface AuthClientRepository {
+  /** Throws `ConditionFailedError` if the id is taken. */
+  create(client: AuthClient): Promise<void>;
+  get(tenantId: string, authClientId: string): Promise<AuthClient | undefined>;
+  /** Throws `ConditionFailedError` unless the client still has `expectedVersion`. */
+  replace(client: AuthClient, expectedVersion: number): Promise<void>;
+  /** Throws `ConditionFailedError` if it does not exist, `AuthClientInUseError` while secrets use it. */
+  delete(tenantId: string, authClientId: string): Promise<void>;
+  /** From then on no secret can be created on it or moved to it. `ConditionFailedError` if it does not exist. */
+  markDeleting(tenantId: string, authClientId: string, at: string): Promise<void>;
+  list(tenantId: string): Promise<AuthClient[]>;
+}
+
+/** Who may do what: tenants, workspaces, users, their API keys, memberships and tenant grants. */
+export interface IdentityRepository {
+  putTenant(tenant: Tenant): Promise<void>;
+  getTenant(tenantId: string): Promise<Tenant | undefined>;
+  putWorkspace(workspace: Workspace): Promise<void>;
+  getWorkspace(workspaceId: string): Promise<Workspace | undefined>;
+  putUser(user: User): Promise<void>;
+  getUser(userId: string): Promise<User | undefined>;
+  putApiKey(record: ApiKeyRecord): Promise<void>;
+  deleteApiKey(userId: string, keyId: string): Promise<boolean>;
+  putMembership(membership: Membership): Promise<void>;
+  getMembership(workspaceId: string, userId: string): Promise<Membership | undefined>;
+  deleteMembership(workspaceId: string, userId: string): Promise<boolean>;
+  listMemberships(userId: string): Promise<Membership[]>;
+  putTenantGrant(grant: TenantGrant): Promise<void>;
+  /** The API key record and the caller's membership (or tenant grant), in one round trip. */
+  getKeyAndAccess(
+    userId: string,
+    keyId: string,
+    scope: { workspaceId?: string; tenantId?: string },
+  ): Promise<{ apiKey?: ApiKeyRecord; membership?: Membership; tenantGrant?: TenantGrant }>;
+}
