@@ -169,7 +169,7 @@ export async function deleteAuthClient(
     // The index may lag behind the last writes (on AWS): the usage count says when it is empty.
     for (const key of await deps.secrets.listKeysByAuthClient(authClientId, Infinity)) {
       try {
-        await deps.secrets.delete(key.workspaceId, key.secretId);
+        await deps.secrets.delete(key.workspaceId, key.secretId, { authClientId });
       } catch (error) {
         if (!(error instanceof ConditionFailedError)) throw error;
       }

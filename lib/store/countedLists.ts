@@ -29,6 +29,8 @@ const totalSchema = z.object({
   count: z.number().int(),
   headStart: z.string(),
   headCount: z.number().int(),
+  /** The largest id the head block counts: a new block may only start after it. */
+  headLast: z.string().optional(),
 });
 export type ListTotal = z.infer<typeof totalSchema>;
 
@@ -80,7 +82,7 @@ export class CountedLists {
           },
           {
             put: {
-              Item: { ...totalKey, count: 1, headStart: FIRST_BLOCK, headCount: 1 },
+              Item: { ...totalKey, count: 1, headStart: FIRST_BLOCK, headCount: 1, headLast: id },
               ConditionExpression: 'attribute_not_exists(pk)',
             },
           },
@@ -88,15 +90,20 @@ export class CountedLists {
       };
     }
     if (id < total.headStart) {
-      // Rare: another writer opened a block at a later id after this id was made. The id
-      // belongs to the block before it.
+      // Rare: another writer opened a block at a later id after this id was made (or an old
+      // secret moves into this list). The id belongs to the block before it; blocks only ever
+      // open after every id counted so far, so none can open between this id and that block.
       const blockStart = await this.blockHolding(list, id);
       return {
         blockStart,
         ops: [increment(keys.listBlock(list, blockStart), 'n', 1), increment(totalKey, 'count', 1)],
       };
     }
-    if (total.headCount >= BLOCK_SIZE) {
+    // A block starts at its first id and holds every id up to the next block's start, so a new
+    // block may only open at an id after every id the head counts (headLast): an older id (made
+    // earlier by a writer that stalled, or an old secret moving in) is counted into the head even
+    // when it is full. A total written before headLast was kept never opens a block.
+    if (total.headCount >= BLOCK_SIZE && total.headLast !== undefined && id > total.headLast) {
       return {
         blockStart: id,
         ops: [
@@ -109,15 +116,21 @@ export class CountedLists {
           {
             update: {
               Key: totalKey,
-              UpdateExpression: 'SET headStart = :id, headCount = :one ADD #count :one',
-              ConditionExpression: 'headStart = :seen',
+              UpdateExpression: 'SET headStart = :id, headCount = :one, headLast = :id ADD #count :one',
+              ConditionExpression: 'headStart = :seen AND headLast = :last',
               ExpressionAttributeNames: { '#count': 'count' },
-              ExpressionAttributeValues: { ':id': id, ':one': 1, ':seen': total.headStart },
+              ExpressionAttributeValues: {
+                ':id': id,
+                ':one': 1,
+                ':seen': total.headStart,
+                ':last': total.headLast,
+              },
             },
           },
         ],
       };
     }
+    const raisesLast = total.headLast !== undefined && id > total.headLast;
     return {
       blockStart: total.headStart,
       ops: [
@@ -125,10 +138,18 @@ export class CountedLists {
         {
           update: {
             Key: totalKey,
-            UpdateExpression: 'ADD #count :one, headCount :one',
-            ConditionExpression: 'headStart = :seen',
+            UpdateExpression: raisesLast
+              ? 'SET headLast = :id ADD #count :one, headCount :one'
+              : 'ADD #count :one, headCount :one',
+            // headLast only grows while the head stays: `headLast < :id` lets two writers raise it
+            // in either order (the later id's write wins; the earlier's then retries and fits).
+            ConditionExpression: raisesLast ? 'headStart = :seen AND headLast < :id' : 'headStart = :seen',
             ExpressionAttributeNames: { '#count': 'count' },
-            ExpressionAttributeValues: { ':one': 1, ':seen': total.headStart },
+            ExpressionAttributeValues: {
+              ':one': 1,
+              ':seen': total.headStart,
+              ...(raisesLast ? { ':id': id } : {}),
+            },
           },
         },
       ],
@@ -156,6 +177,8 @@ export class CountedLists {
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
         ExpressionAttributeValues: { ':pk': pk, ':prefix': LIST_BLOCK_PREFIX },
         ProjectionExpression: 'sk, n',
+        // As consistent as the total read beside it: offsets and total agree right after a write.
+        ConsistentRead: true,
         ExclusiveStartKey: startKey,
       });
       for (const item of page.items) {
@@ -225,6 +248,7 @@ export function bulkListItems(lists: ReadonlyMap<string, readonly string[]>): {
       count: ids.length,
       headStart: last === 0 ? FIRST_BLOCK : (ids[last] ?? FIRST_BLOCK),
       headCount: ids.length - last,
+      headLast: ids.at(-1),
     });
   }
   return { items, blocksOf };

@@ -82,8 +82,11 @@ export interface SecretRepository {
    * auth-client that is gone throws `AuthClientGoneError`.
    */
   replace(secret: SecretRecord, expectedVersion: number): Promise<void>;
-  /** Throws `ConditionFailedError` if the secret does not exist. */
-  delete(workspaceId: string, secretId: string): Promise<void>;
+  /**
+   * Throws `ConditionFailedError` if the secret does not exist or, with `authClientId`, no longer
+   * uses that auth-client.
+   */
+  delete(workspaceId: string, secretId: string, options?: { authClientId?: string }): Promise<void>;
   list(workspaceId: string, filter: SecretListFilter, page: SecretPageRequest): Promise<SecretPage>;
   /** The secrets of an auth-client, across workspaces (up to `max`). */
   listKeysByAuthClient(

@@ -91,6 +91,9 @@ export class SecretStore implements SecretRepository {
       const { leaving, listBlocks: kept } = splitBlocks(current.listBlocks ?? {}, lists);
       const joining = lists.filter((list) => kept[list] === undefined);
       const { ops: joinOps, listBlocks: joined } = await this.countInto(joining, secret.id);
+      // A secret stored before lists were counted was not in its auth-client's usage either: it
+      // is counted into the new client's usage now, and out of no one's.
+      const counted = current.listBlocks !== undefined;
       const moved = secret.authClientId !== current.authClientId;
       await this.transactGuarded({
         own: {
@@ -100,12 +103,10 @@ export class SecretStore implements SecretRepository {
             ExpressionAttributeValues: { ':expected': expectedVersion },
           },
         },
-        authClients: moved
-          ? [
-              ...useAuthClient(secret.tenantId, secret.authClientId, 1),
-              ...useAuthClient(current.tenantId, current.authClientId, -1),
-            ]
-          : [],
+        authClients: [
+          ...(moved || !counted ? useAuthClient(secret.tenantId, secret.authClientId, 1) : []),
+          ...(moved && counted ? useAuthClient(current.tenantId, current.authClientId, -1) : []),
+        ],
         lists: [
           ...Object.entries(leaving).flatMap(([list, blockStart]) => this.lists.remove(list, blockStart)),
           ...joinOps,
@@ -228,11 +229,24 @@ export class SecretStore implements SecretRepository {
     }));
   }
 
-  /** Deletes a secret if it exists; throws `ConditionFailedError` if it does not. */
-  async delete(workspaceId: string, secretId: string): Promise<void> {
+  /**
+   * Deletes a secret if it exists (and, with `authClientId`, only while it uses that auth-client);
+   * throws `ConditionFailedError` otherwise. The delete is conditional on the version read, so a
+   * move between the read and the write makes it read again.
+   */
+  async delete(
+    workspaceId: string,
+    secretId: string,
+    options: { authClientId?: string } = {},
+  ): Promise<void> {
     await this.withListRetry(async () => {
       const current = await this.get(workspaceId, secretId);
       if (!current) throw new ConditionFailedError();
+      // A cascade deletes only the secrets still on the auth-client it empties: one moved away
+      // since the index was read is not its to delete.
+      if (options.authClientId !== undefined && current.authClientId !== options.authClientId) {
+        throw new ConditionFailedError();
+      }
       const blocks = Object.entries(current.listBlocks ?? {});
       try {
         await this.table.transact([

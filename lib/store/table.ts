@@ -1,4 +1,8 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+  TransactionConflictException,
+} from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   DeleteCommand,
@@ -187,18 +191,17 @@ export class Table {
       updateValues[':one'] = 1;
       clauses.push(`ADD ${change.increment.map((attribute) => `${name(attribute)} :one`).join(', ')}`);
     }
+    const command = new UpdateCommand({
+      TableName: this.name,
+      Key: key,
+      UpdateExpression: clauses.join(' '),
+      ConditionExpression: condition,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: updateValues,
+      ReturnValues: 'ALL_NEW',
+    });
     try {
-      const result = await this.client.send(
-        new UpdateCommand({
-          TableName: this.name,
-          Key: key,
-          UpdateExpression: clauses.join(' '),
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: updateValues,
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
+      const result = await retryingConflicts(() => this.client.send(command));
       return result.Attributes ?? {};
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) throw new ConditionFailedError({ cause: error });
@@ -240,7 +243,7 @@ export class Table {
   private async conditional(command: PutCommand | DeleteCommand): Promise<void> {
     try {
       // The union is narrowed by the overloads of send; both commands resolve to the same shape.
-      await this.client.send(command as PutCommand);
+      await retryingConflicts(() => this.client.send(command as PutCommand));
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) throw new ConditionFailedError({ cause: error });
       throw error;
@@ -276,6 +279,23 @@ export function parseKeyed<T>(
 
 export function keyString(key: Key): string {
   return `${key.pk}|${key.sk}`;
+}
+
+/**
+ * On AWS a single write to an item that a transaction is writing at the same moment fails with
+ * TransactionConflictException (the refresh lease and a PATCH of the name against a create's or
+ * move's transaction, say). Such a write is retried with jittered backoff, as transactions are.
+ */
+async function retryingConflicts<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!(error instanceof TransactionConflictException) || attempt >= MAX_TRANSACTION_ATTEMPTS)
+        throw error;
+      await sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
+    }
+  }
 }
 
 function sleep(ms: number): Promise<void> {

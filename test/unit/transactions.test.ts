@@ -4,8 +4,19 @@
  * retried until they go through, and a failed condition must name the operation that failed.
  * Faked at the SDK boundary.
  */
-import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  TransactionCanceledException,
+  TransactionConflictException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { ConditionFailedError } from '../../lib/store/ports';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Table, TransactionConditionFailedError, type TransactionOp } from '../../lib/store/table';
 
@@ -69,3 +80,35 @@ test('conflicts that never end reach the caller after a bounded number of attemp
 
   expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(10);
 }, 20_000);
+
+const conflict = () =>
+  new TransactionConflictException({ message: 'Transaction is ongoing for the item', $metadata: {} });
+
+test('a single conditional write that meets a transaction on its item is retried until it goes through', async () => {
+  dynamo.on(PutCommand).rejectsOnce(conflict()).rejectsOnce(conflict()).resolves({});
+  dynamo
+    .on(UpdateCommand)
+    .rejectsOnce(conflict())
+    .resolves({ Attributes: { pk: 'A', sk: 'A', version: 2 } });
+
+  await table.putIf({ pk: 'A', sk: 'A' }, 'attribute_not_exists(pk)');
+  const updated = await table.updateIf(
+    { pk: 'A', sk: 'A' },
+    { increment: ['version'] },
+    'attribute_exists(pk)',
+    {},
+  );
+
+  expect(dynamo.commandCalls(PutCommand)).toHaveLength(3);
+  expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(2);
+  expect(updated).toEqual({ pk: 'A', sk: 'A', version: 2 });
+});
+
+test('a failed condition of a single write is the domain outcome, not retried', async () => {
+  dynamo.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'failed', $metadata: {} }));
+
+  await expect(table.putIf({ pk: 'A', sk: 'A' }, 'attribute_not_exists(pk)')).rejects.toBeInstanceOf(
+    ConditionFailedError,
+  );
+  expect(dynamo.commandCalls(PutCommand)).toHaveLength(1);
+});
