@@ -112,6 +112,19 @@ export function applyListQuery(
   });
 }
 
+/** Whether the query asks for the list as it is stored: no filter, no sort (creation order). */
+export function isPlainListing(query: ListQuery): boolean {
+  return (
+    query.name === undefined &&
+    query.algorithm === undefined &&
+    query.mode === undefined &&
+    query.bits === undefined &&
+    query.secretType === undefined &&
+    query.dates.length === 0 &&
+    query.sort.length === 0
+  );
+}
+
 /** One piece of a LIKE pattern: a character (lower-cased), `_` (any one) or `%` (any run). */
 type LikeToken = { readonly char: string } | 'one' | 'run';
 

@@ -3,12 +3,12 @@ import { ConflictError, NotAcceptableError, NotFoundError } from '../errors';
 import { isId, newId } from '../ids';
 import type { Membership, V1SecretListEntry, V1SecretRecord } from '../model';
 import { withOptimisticRetry } from '../store/optimisticRetry';
-import { ConditionFailedError } from '../store/table';
+import { ConditionFailedError } from '../store/ports';
 import type { Services } from '../services';
 import type { NewSecret, PayloadUpdate } from './input';
 import { MAX_METADATA_ENTRIES, tooLarge } from './input';
 import { formatStoredTime, instantFromDate } from './isoTime';
-import { applyListQuery, type ListQuery } from './listQuery';
+import { applyListQuery, isPlainListing, type ListQuery } from './listQuery';
 import { choosePayloadType, isUtf8, payloadContentType } from './mediaTypes';
 
 /** Barbican's own wording (secretmeta.py, _secret_metadata_not_found). */
@@ -32,7 +32,7 @@ export function v1SecretBinding(
   };
 }
 
-/** Creates a secret: its payload (if any) is sealed before the one conditional write. */
+/** Creates a secret: its payload (if any) is sealed before the one transaction that stores and counts it. */
 export async function createV1Secret(
   deps: Deps,
   membership: Membership,
@@ -59,14 +59,20 @@ export async function createV1Secret(
     updatedAt: timestamp,
   };
   if (input.payload) secret.sealedPayload = await seal(deps, secret, input.payload.bytes);
-  await deps.v1Secrets.create(secret);
-  return secret;
+  return deps.v1Secrets.create(secret);
 }
 
 /**
- * One page of the workspace's secrets and how many match in all. The list index projects every
- * field a list shows, so this is one Query and no payload is read; filters, the expiry cut and
- * the order are applied to those entries.
+ * One page of the workspace's secrets and how many match in all; the list never reads a payload.
+ *
+ * The plain listing (no filter, creation order) of a workspace none of whose secrets has an
+ * expiration is exactly the workspace's counted list: the total is its counter and the page one
+ * short Query of the list index from the block holding the offset, so it costs the same in a
+ * workspace of 100 secrets and of 1,000,000. Anything else needs every entry: no counter knows
+ * how many secrets match a LIKE pattern or a date, nor which have expired by now (an expired
+ * secret stays stored, and counted, but is no longer listed). Those lists walk the whole list
+ * index, which projects every field a list shows, and apply the filters, the expiry cut and the
+ * order to its entries.
  */
 export async function listV1Secrets(
   deps: Deps,
@@ -74,9 +80,20 @@ export async function listV1Secrets(
   query: ListQuery,
   now: Date = new Date(),
 ): Promise<{ secrets: V1SecretListEntry[]; total: number }> {
+  const { offset, limit } = query.paging;
+  if (isPlainListing(query)) {
+    const counts = await deps.v1Secrets.listCounts(membership.workspaceId);
+    if (counts.expiring === 0) {
+      const total = counts.all;
+      const secrets =
+        offset < BigInt(total)
+          ? await deps.v1Secrets.listPage(membership.workspaceId, Number(offset), limit)
+          : [];
+      return { secrets, total };
+    }
+  }
   const entries = await deps.v1Secrets.listEntries(membership.workspaceId);
   const matching = applyListQuery(entries, query, instantFromDate(now));
-  const { offset, limit } = query.paging;
   const secrets =
     offset < BigInt(matching.length) ? matching.slice(Number(offset), Number(offset) + limit) : [];
   return { secrets, total: matching.length };

@@ -4,7 +4,7 @@
  */
 import tableDefinition from '../../lib/store/table-definition.json';
 import { AppError } from '../../lib/errors';
-import { applyListQuery, LikePattern, readListQuery } from '../../lib/barbican/listQuery';
+import { applyListQuery, isPlainListing, LikePattern, readListQuery } from '../../lib/barbican/listQuery';
 import { parseIsoTime } from '../../lib/barbican/isoTime';
 import { INDEX, V1_SECRET_LIST_ATTRIBUTES } from '../../lib/store/keys';
 import { v1SecretListEntrySchema, type V1SecretListEntry } from '../../lib/model';
@@ -169,5 +169,25 @@ describe('sort', () => {
       ['bits', '7'],
       ['sort', 'name'],
     ]);
+  });
+});
+
+describe('the plain listing, which counted lists serve', () => {
+  test.each([
+    ['', true],
+    ['offset=20&limit=5', true],
+    // Barbican ignores these, so they list everything in creation order.
+    ['name=', true],
+    ['bits=abc', true],
+    ['bits=0', true],
+    ['name=x', false],
+    ['alg=aes', false],
+    ['mode=cbc', false],
+    ['bits=128', false],
+    ['secret_type=opaque', false],
+    ['created=gt:2020-01-01', false],
+    ['sort=created', false],
+  ])('%j: %s', (query, plain) => {
+    expect(isPlainListing(readListQuery(new URLSearchParams(query)))).toBe(plain);
   });
 });
