@@ -1,11 +1,12 @@
 import { workspaceEndpoint } from '../lib/http/endpoint';
 import { keysetPageLinks, pageLinks, paths } from '../lib/http/links';
-import { KEYSET_PAGE_PARAMETERS, readFilter, readKeysetPage } from '../lib/http/query';
+import { KEYSET_PAGE_PARAMETERS, readChoice, readFilter, readKeysetPage } from '../lib/http/query';
 import { ok } from '../lib/http/results';
+import { SECRET_STATES } from '../lib/model';
 import { listSecrets } from '../lib/secrets/useCases';
 import { services } from '../lib/services';
 
-const FILTERS = ['filter[user]', 'filter[auth_client]'] as const;
+const FILTERS = ['filter[user]', 'filter[auth_client]', 'filter[state]'] as const;
 
 export const handler = workspaceEndpoint(
   services,
@@ -16,6 +17,7 @@ export const handler = workspaceEndpoint(
     const filter = {
       userId: readFilter(query, 'filter[user]'),
       authClientId: readFilter(query, 'filter[auth_client]'),
+      state: readChoice(query, 'filter[state]', SECRET_STATES),
     };
     const { resources, total, more } = await listSecrets(services(), membership, filter, page);
     const kept = FILTERS.flatMap((name) => (query.has(name) ? [[name, query.get(name) ?? ''] as const] : []));

@@ -26,6 +26,11 @@ export interface Config {
   readonly refreshWindowSeconds: number;
   /** How many refreshes the scheduled run has in flight at once. */
   readonly refreshConcurrency: number;
+  /**
+   * How long refreshes may keep failing transiently (network, 5xx, 429, timeouts) before the
+   * secret goes to `state: error`.
+   */
+  readonly refreshGiveUpSeconds: number;
   /** Where the v1 API's absolute URLs start (Barbican's host_href); absent: from each request. */
   readonly publicBaseUrl?: string;
   /** How long a warm container reuses an API key record and membership it has read (0: never). */
@@ -99,6 +104,7 @@ export function readConfig(env: Env = process.env): Config {
     defaultTokenLifetimeSeconds: positiveInteger(env, 'DEFAULT_TOKEN_LIFETIME_SECONDS', 3600),
     refreshWindowSeconds: positiveInteger(env, 'REFRESH_WINDOW_SECONDS', 600),
     refreshConcurrency: positiveInteger(env, 'REFRESH_CONCURRENCY', 8),
+    refreshGiveUpSeconds: positiveInteger(env, 'REFRESH_GIVE_UP_SECONDS', 259_200),
     accessCacheSeconds: nonNegativeInteger(env, 'ACCESS_CACHE_SECONDS', 30),
     publicBaseUrl: readPublicBaseUrl(env.PUBLIC_BASE_URL),
   });

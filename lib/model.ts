@@ -106,6 +106,11 @@ export const authClientSchema = z.object({
   scopes: z.array(z.string()),
   /** Seconds an access token lives when the provider's answer has no expires_in. */
   defaultExpiresIn: z.number().int().nullable().default(null),
+  /**
+   * The longest its secrets go without a refresh, expiring or not (providers revoke refresh tokens
+   * left unused). Absent: only expiry makes a secret due.
+   */
+  refreshIntervalSeconds: z.number().int().nullable().optional(),
   version: z.number().int(),
   createdAt: timestamp,
   updatedAt: timestamp,
@@ -142,10 +147,21 @@ export const secretSchema = z.object({
   expiresAt: z.string().nullable(),
   refreshedAt: timestamp.nullable().default(null),
   refreshError: refreshErrorSchema.nullable().default(null),
-  /** Consecutive transient refresh failures, for the scheduler's backoff. */
+  /** Consecutive failed refreshes (transient or not), for the scheduler's backoff; 0 after a success. */
   refreshFailures: z.number().int().default(0),
+  /**
+   * When the current run of failed refreshes began (null: the last refresh worked, or none failed
+   * since the credentials were stored). Past REFRESH_GIVE_UP_SECONDS the secret goes to `error`.
+   */
+  failingSince: timestamp.nullable().optional(),
   /** The scheduler leaves the secret alone until then (backoff after a transient failure). */
   nextAttemptAt: timestamp.nullable().default(null),
+  /**
+   * Due for refresh by its auth-client's refresh interval, counted from when the credentials were
+   * stored or last refreshed (the interval as it was then); null or absent: no interval. See
+   * {@link refreshDueAt}.
+   */
+  intervalDueAt: timestamp.nullable().optional(),
   /** Held while a refresh talks to the provider, so that only one spends the refresh token. */
   leaseOwner: z.string().optional(),
   /** Epoch milliseconds after which an abandoned lease may be taken over. */
@@ -161,6 +177,31 @@ export const secretSchema = z.object({
   listBlocks: z.record(z.string(), z.string()).optional(),
 });
 export type SecretRecord = z.infer<typeof secretSchema>;
+
+/**
+ * When a secret whose credentials were stored (or refreshed) at `from` is due by its auth-client's
+ * refresh interval, as the client has it now; null when the client has none.
+ */
+export function intervalDueFrom(
+  client: Pick<AuthClient, 'type' | 'refreshIntervalSeconds'>,
+  from: Date,
+): string | null {
+  const interval = client.refreshIntervalSeconds ?? null;
+  if (client.type !== 'oauth2' || interval === null) return null;
+  return new Date(from.getTime() + interval * 1000).toISOString();
+}
+
+/**
+ * When a secret should be refreshed: the earlier of its access token's expiry and its auth-client's
+ * refresh interval; null when neither applies. Only oauth2 secrets in `ready` state are refreshed
+ * on schedule.
+ */
+export function refreshDueAt(secret: Pick<SecretRecord, 'expiresAt' | 'intervalDueAt'>): string | null {
+  const { expiresAt } = secret;
+  const intervalDueAt = secret.intervalDueAt ?? null;
+  if (expiresAt === null || intervalDueAt === null) return expiresAt ?? intervalDueAt;
+  return Date.parse(intervalDueAt) < Date.parse(expiresAt) ? intervalDueAt : expiresAt;
+}
 
 /** The payload media types a v1 (Barbican) secret is stored under, as Barbican normalises them. */
 export const V1_CONTENT_TYPES = [

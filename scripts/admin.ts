@@ -38,7 +38,7 @@ commands:
   auth-client:create --tenant T --name N --type oauth2|other
         [--token-url U --client-id C --client-secret S
          --auth-method client_secret_basic|client_secret_post --scopes s1,s2
-         --default-expires-in SECONDS]
+         --default-expires-in SECONDS --refresh-interval-seconds SECONDS]
   refresh:due                               run the scheduled refresh once, now`;
 
 class UsageError extends Error {}
@@ -95,6 +95,7 @@ async function run(argv: string[]): Promise<unknown> {
         'auth-method',
         'scopes',
         'default-expires-in',
+        'refresh-interval-seconds',
         'key',
       ].map((name) => [name, { type: 'string' as const }]),
     ),
@@ -142,6 +143,7 @@ async function run(argv: string[]): Promise<unknown> {
         authMethod: oneOf<AuthMethod>(options, 'auth-method', AUTH_METHODS),
         scopes: options.scopes === undefined ? undefined : list(options.scopes),
         defaultExpiresIn: positive(options, 'default-expires-in'),
+        refreshIntervalSeconds: positive(options, 'refresh-interval-seconds'),
       });
     }
     case 'tenant:admin':

@@ -17,9 +17,17 @@ export interface AuthClientFields {
   readonly authMethod?: AuthMethod;
   readonly scopes?: string[];
   readonly defaultExpiresIn?: number | null;
+  /** null clears it. */
+  readonly refreshIntervalSeconds?: number | null;
 }
 
 const READ_ONLY_ATTRIBUTES = ['created_at', 'updated_at'];
+
+/**
+ * The shortest refresh_interval_seconds: the schedule runs every few minutes, and a provider's
+ * rate limit counts every refresh.
+ */
+export const MIN_REFRESH_INTERVAL_SECONDS = 60;
 
 const attributesSchema = z
   .object({
@@ -38,6 +46,7 @@ const attributesSchema = z
         .transform((value) => value.split(' ').filter(Boolean)),
     ]),
     default_expires_in: z.number().int().min(1).max(315_360_000).nullable(),
+    refresh_interval_seconds: z.number().int().min(MIN_REFRESH_INTERVAL_SECONDS).max(315_360_000).nullable(),
   })
   .partial()
   .strict();
@@ -103,5 +112,6 @@ export function readAuthClientDocument(body: unknown, mode: 'create' | { id: str
     authMethod: attributes.auth_method,
     scopes: attributes.scopes,
     defaultExpiresIn: attributes.default_expires_in,
+    refreshIntervalSeconds: attributes.refresh_interval_seconds,
   };
 }

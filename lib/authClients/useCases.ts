@@ -8,7 +8,7 @@ import { clientSecretBinding } from './binding';
 import type { Services } from '../services';
 import { withOptimisticRetry } from '../store/optimisticRetry';
 import { AuthClientInUseError, ConditionFailedError } from '../store/ports';
-import type { AuthClientFields } from './input';
+import { MIN_REFRESH_INTERVAL_SECONDS, type AuthClientFields } from './input';
 
 type Deps = Pick<Services, 'directory' | 'authClients' | 'secrets' | 'envelope' | 'config'>;
 
@@ -85,6 +85,7 @@ export async function createAuthClient(
     authMethod: fields.authMethod ?? 'client_secret_basic',
     scopes: fields.scopes ?? [],
     defaultExpiresIn: fields.defaultExpiresIn ?? null,
+    refreshIntervalSeconds: fields.refreshIntervalSeconds ?? null,
     version: 1,
     createdAt: timestamp,
     updatedAt: timestamp,
@@ -120,6 +121,11 @@ export async function patchAuthClient(
       scopes: fields.scopes ?? current.scopes,
       defaultExpiresIn:
         fields.defaultExpiresIn !== undefined ? fields.defaultExpiresIn : current.defaultExpiresIn,
+      // Each secret picks a new interval up at its next refresh or new credentials (see README).
+      refreshIntervalSeconds:
+        fields.refreshIntervalSeconds !== undefined
+          ? fields.refreshIntervalSeconds
+          : (current.refreshIntervalSeconds ?? null),
       version: current.version + 1,
       updatedAt: now.toISOString(),
     };
@@ -215,7 +221,15 @@ function movesToAnotherOrigin(current: string | null, next: string | undefined):
 function checkShape(deps: Deps, client: AuthClient, fields: AuthClientFields): AuthClient {
   if (client.type === 'other') {
     const oauthOnly = (
-      ['tokenUrl', 'clientId', 'clientSecret', 'authMethod', 'scopes', 'defaultExpiresIn'] as const
+      [
+        'tokenUrl',
+        'clientId',
+        'clientSecret',
+        'authMethod',
+        'scopes',
+        'defaultExpiresIn',
+        'refreshIntervalSeconds',
+      ] as const
     ).find((name) => fields[name] !== undefined && fields[name] !== null);
     if (oauthOnly) {
       throw new ValidationError('Only oauth2 auth-clients have token endpoint settings.', {
@@ -223,6 +237,12 @@ function checkShape(deps: Deps, client: AuthClient, fields: AuthClientFields): A
       });
     }
     return client;
+  }
+  // The API's input schema says the same; this holds for every other caller (the admin CLI).
+  if (client.refreshIntervalSeconds != null && client.refreshIntervalSeconds < MIN_REFRESH_INTERVAL_SECONDS) {
+    throw new ValidationError(`refresh_interval_seconds must be at least ${MIN_REFRESH_INTERVAL_SECONDS}.`, {
+      source: { pointer: '/data/attributes/refresh_interval_seconds' },
+    });
   }
   if (!client.tokenUrl) throw required('token_url');
   if (!client.clientId) throw required('client_id');
@@ -253,6 +273,7 @@ const POINTER_NAMES = {
   clientSecret: 'client_secret',
   scopes: 'scopes',
   defaultExpiresIn: 'default_expires_in',
+  refreshIntervalSeconds: 'refresh_interval_seconds',
 } as const;
 
 function required(attribute: string): ValidationError {

@@ -109,6 +109,7 @@ export interface AuthClientInput {
   readonly authMethod?: AuthMethod;
   readonly scopes?: string[];
   readonly defaultExpiresIn?: number;
+  readonly refreshIntervalSeconds?: number;
 }
 
 /** The same use case as POST /v2/tenants/{id}/auth-clients, with the same checks. */

@@ -40,6 +40,7 @@ export function authClientResource(client: AuthClient) {
             auth_method: client.authMethod,
             scopes: client.scopes,
             default_expires_in: client.defaultExpiresIn,
+            refresh_interval_seconds: client.refreshIntervalSeconds ?? null,
           }
         : {}),
       created_at: client.createdAt,

@@ -92,6 +92,23 @@ export function readFilter(values: ReadonlyMap<string, string>, name: string): s
   return raw;
 }
 
+/** A parameter with a fixed set of values (filter[state]): absent, or one of `choices`, else a 400. */
+export function readChoice<T extends string>(
+  values: ReadonlyMap<string, string>,
+  name: string,
+  choices: readonly T[],
+): T | undefined {
+  const raw = values.get(name);
+  if (raw === undefined) return undefined;
+  const choice = choices.find((candidate) => candidate === raw);
+  if (choice === undefined) {
+    throw new BadRequestError(`${name} must be one of ${choices.join(', ')}.`, {
+      source: { parameter: name },
+    });
+  }
+  return choice;
+}
+
 /** A flag parameter: absent or `false` is false, `true` is true, anything else a 400. */
 export function readBoolean(values: ReadonlyMap<string, string>, name: string): boolean {
   const raw = values.get(name);

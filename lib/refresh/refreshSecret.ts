@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { NotFoundError, UnprocessableError } from '../errors';
-import type { RefreshError, SecretRecord } from '../model';
+import {
+  intervalDueFrom,
+  refreshDueAt,
+  type AuthClient,
+  type RefreshError,
+  type SecretRecord,
+} from '../model';
 import type { Services } from '../services';
 import { logError } from '../log';
 import { openCredentials, secretBinding } from '../secrets/view';
@@ -107,11 +113,12 @@ function requireRefreshable(secret: SecretRecord | undefined): void {
 }
 
 function stillDue(secret: SecretRecord, horizon: string, nowIso: string): boolean {
+  const dueAt = refreshDueAt(secret);
   return (
     secret.authType === 'oauth2' &&
     secret.state === 'ready' &&
-    secret.expiresAt !== null &&
-    secret.expiresAt <= horizon &&
+    dueAt !== null &&
+    dueAt <= horizon &&
     (secret.nextAttemptAt === null || secret.nextAttemptAt <= nowIso)
   );
 }
@@ -124,7 +131,9 @@ async function refreshUnderLease(
   now: () => number,
 ): Promise<RefreshResult> {
   const { workspaceId, id: secretId } = leased;
-  const outcome = await talkToProvider(deps, leased);
+  const client = await deps.authClients.get(leased.tenantId, leased.authClientId);
+  const outcome = await talkToProvider(deps, leased, client);
+  const giveUpMs = deps.config.refreshGiveUpSeconds * 1000;
   const sealedSuccess = outcome.kind === 'success' ? await sealSuccess(deps, leased, outcome) : undefined;
   const saved = await deps.secrets.saveUnderLease(workspaceId, secretId, owner, (current) => {
     // The outcome is stamped as late as possible, right before it is written, so that every
@@ -142,9 +151,17 @@ async function refreshUnderLease(
         refreshedAt: at.toISOString(),
         refreshError: null,
         refreshFailures: 0,
+        failingSince: null,
         nextAttemptAt: null,
+        // The interval counts from this refresh, as the auth-client has it now.
+        intervalDueAt: client ? intervalDueFrom(client, at) : null,
       };
     }
+    // A failure continues the current run of failures, or starts one.
+    const failures = {
+      refreshFailures: current.refreshFailures + 1,
+      failingSince: current.failingSince ?? at.toISOString(),
+    };
     if (outcome.kind === 'permanent') {
       const refreshError: RefreshError = {
         code: outcome.error,
@@ -154,23 +171,36 @@ async function refreshUnderLease(
       };
       return {
         ...base,
+        ...failures,
         state: 'error',
         error: outcome.description ? `${outcome.error}: ${outcome.description}` : outcome.error,
         refreshError,
         nextAttemptAt: null,
       };
     }
-    const failures = current.refreshFailures + 1;
+    const refreshError: RefreshError = {
+      code: outcome.kind === 'transient' ? outcome.reason : 'unknown',
+      description: outcome.kind === 'transient' ? outcome.description : '',
+      at: at.toISOString(),
+      transient: true,
+    };
+    // Transient failures are retried with backoff until they have gone on for REFRESH_GIVE_UP_SECONDS:
+    // then the grant is as good as dead to the platform, which must hear so and ask its user again.
+    if (current.state === 'ready' && at.getTime() - Date.parse(failures.failingSince) >= giveUpMs) {
+      return {
+        ...base,
+        ...failures,
+        state: 'error',
+        error: `gave up after ${duration(deps.config.refreshGiveUpSeconds)} of failed refreshes: ${refreshError.description || refreshError.code}`,
+        refreshError,
+        nextAttemptAt: null,
+      };
+    }
     return {
       ...base,
-      refreshError: {
-        code: outcome.kind === 'transient' ? outcome.reason : 'unknown',
-        description: outcome.kind === 'transient' ? outcome.description : '',
-        at: at.toISOString(),
-        transient: true,
-      },
-      refreshFailures: failures,
-      nextAttemptAt: new Date(at.getTime() + backoffMs(failures)).toISOString(),
+      ...failures,
+      refreshError,
+      nextAttemptAt: new Date(at.getTime() + backoffMs(failures.refreshFailures)).toISOString(),
     };
   });
   if (!saved) {
@@ -214,8 +244,11 @@ export function outcomeAnswering(
   return undefined;
 }
 
-async function talkToProvider(deps: Deps, secret: SecretRecord): Promise<RefreshOutcome> {
-  const client = await deps.authClients.get(secret.tenantId, secret.authClientId);
+async function talkToProvider(
+  deps: Deps,
+  secret: SecretRecord,
+  client: AuthClient | undefined,
+): Promise<RefreshOutcome> {
   if (
     !client ||
     client.type !== 'oauth2' ||
@@ -298,4 +331,17 @@ async function waitForLease(
 export function backoffMs(failures: number, random: () => number = Math.random): number {
   const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, failures - 1));
   return Math.round(ceiling * (0.5 + random() * 0.5));
+}
+
+/** A number of seconds in words, in the largest unit that divides it ("3 days", "90 minutes"). */
+export function duration(seconds: number): string {
+  const units: Array<[string, number]> = [
+    ['day', 86_400],
+    ['hour', 3_600],
+    ['minute', 60],
+    ['second', 1],
+  ];
+  const [unit, size] = units.find(([, length]) => seconds % length === 0) ?? ['second', 1];
+  const count = seconds / size;
+  return `${count} ${unit}${count === 1 ? '' : 's'}`;
 }

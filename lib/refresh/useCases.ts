@@ -42,13 +42,18 @@ export async function refreshSecretNow(
     );
   }
   if (failure?.kind === 'transient') {
+    // Past REFRESH_GIVE_UP_SECONDS of failures this one put the secret in error: say so.
+    const gaveUp =
+      secret.state === 'error' && secret.refreshError?.transient === true && secret.error !== null
+        ? ` Refreshes have failed since ${secret.failingSince ?? secret.refreshError.at}: the secret is now in state error (${secret.error}).`
+        : ' Try again later.';
     throw new UpstreamError(
       UPSTREAM_STATUS[failure.reason],
       failure.reason,
-      `The refresh did not complete: ${failure.description}. The stored credentials are unchanged; try again later.`,
+      `The refresh did not complete: ${failure.description}. The stored credentials are unchanged.${gaveUp}`,
     );
   }
-  return secretResource(secret, await openCredentials(deps.envelope, secret));
+  return secretResource(secret, await openCredentials(deps.envelope, secret), deps.config);
 }
 
 type Failure = Exclude<RefreshOutcome, { kind: 'success' }>;

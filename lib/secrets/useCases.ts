@@ -2,7 +2,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { DecryptionError } from '../crypto/dataKeys';
 import { logError } from '../log';
 import { isId, newId } from '../ids';
-import type { AuthClientType, Membership, SecretRecord } from '../model';
+import { intervalDueFrom, type AuthClientType, type Membership, type SecretRecord } from '../model';
 import { withOptimisticRetry } from '../store/optimisticRetry';
 import {
   AuthClientGoneError,
@@ -14,7 +14,7 @@ import type { Services } from '../services';
 import { readCredentials, type SecretInput } from './input';
 import { openCredentials, secretBinding, secretResource, type SecretResource } from './view';
 
-type Deps = Pick<Services, 'authClients' | 'secrets' | 'envelope'>;
+type Deps = Pick<Services, 'authClients' | 'secrets' | 'envelope' | 'config'>;
 
 export interface SecretList {
   readonly resources: SecretResource[];
@@ -35,12 +35,12 @@ export async function listSecrets(
   const resources = await Promise.all(
     secrets.map(async (secret) => {
       try {
-        return secretResource(secret, await openCredentials(deps.envelope, secret));
+        return secretResource(secret, await openCredentials(deps.envelope, secret), deps.config);
       } catch (error) {
         if (!(error instanceof DecryptionError)) throw error;
         // One tampered item must not take the whole page down; it is shown without credentials.
         logError('stored credentials do not decrypt', error, { secretId: secret.id });
-        return secretResource(secret, null);
+        return secretResource(secret, null, deps.config);
       }
     }),
   );
@@ -54,7 +54,7 @@ export async function getSecret(
   secretId: string,
 ): Promise<SecretResource> {
   const secret = await findSecret(deps, membership, secretId);
-  return secretResource(secret, await openCredentials(deps.envelope, secret));
+  return secretResource(secret, await openCredentials(deps.envelope, secret), deps.config);
 }
 
 /**
@@ -89,14 +89,16 @@ export async function createSecret(
     refreshedAt: null,
     refreshError: null,
     refreshFailures: 0,
+    failingSince: null,
     nextAttemptAt: null,
+    intervalDueAt: intervalDueFrom(client, now),
     version: 1,
     createdAt: timestamp,
     updatedAt: timestamp,
   };
   secret.sealedCredentials = await deps.envelope.seal(credentials, secretBinding(secret));
   await whileAuthClientStays(() => deps.secrets.create(secret));
-  return secretResource(secret, credentials);
+  return secretResource(secret, credentials, deps.config);
 }
 
 /**
@@ -127,16 +129,17 @@ export async function patchSecret(
       );
     }
     // Credentials are checked against the auth-client they will belong to, whichever side changed.
-    const clientType = credentialsChange
-      ? (
-          newClient ??
-          (await findAuthClient(deps, membership, current.authClientId, '/data/attributes/credentials'))
-        ).type
+    const targetClient = credentialsChange
+      ? (newClient ??
+        (await findAuthClient(deps, membership, current.authClientId, '/data/attributes/credentials')))
       : undefined;
+    const clientType = targetClient?.type;
     const given = input.attributes.credentials ?? (await openCredentials(deps.envelope, current));
     const credentials = clientType ? readCredentials(clientType, given) : given;
     const at = now();
     const state = input.attributes.state ?? current.state;
+    // Whoever puts a secret in error back to ready starts its failures over (and its give-up time).
+    const reopened = current.state === 'error' && state === 'ready';
     const recomputeExpiry = clientType !== undefined && (newCredentials || clientType !== current.authType);
     const next: SecretRecord = {
       ...current,
@@ -151,14 +154,17 @@ export async function patchSecret(
             : current.error,
       authClientId: newClient?.id ?? current.authClientId,
       authType: newClient?.type ?? current.authType,
+      ...(reopened ? { refreshFailures: 0, failingSince: null, nextAttemptAt: null } : {}),
       // New credentials start a new refresh history (so no earlier refresh answers the next
-      // one), and no (expired) lease survives them.
-      ...(credentialsChange
+      // one), and no (expired) lease survives them. The refresh interval counts from them.
+      ...(targetClient
         ? {
             refreshedAt: null,
             refreshError: null,
             refreshFailures: 0,
+            failingSince: null,
             nextAttemptAt: null,
+            intervalDueAt: intervalDueFrom(targetClient, at),
             leaseOwner: undefined,
             leaseUntil: undefined,
           }
@@ -171,7 +177,7 @@ export async function patchSecret(
       next.sealedCredentials = await deps.envelope.seal(credentials, secretBinding(next));
     }
     await whileAuthClientStays(() => deps.secrets.replace(next, current.version));
-    return secretResource(next, credentials);
+    return secretResource(next, credentials, deps.config);
   });
 }
 

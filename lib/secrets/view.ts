@@ -1,6 +1,6 @@
 import type { Envelope, SealBinding } from '../crypto/envelope';
 import { paths } from '../http/links';
-import type { SecretRecord } from '../model';
+import { refreshDueAt, type SecretRecord } from '../model';
 
 /** What a secret's credentials are sealed to: its tenant and workspace (KMS) and its own id (AES-GCM). */
 export function secretBinding(secret: Pick<SecretRecord, 'tenantId' | 'workspaceId' | 'id'>): SealBinding {
@@ -17,11 +17,33 @@ export async function openCredentials(
   return (await envelope.open(secret.sealedCredentials, secretBinding(secret))) as Record<string, unknown>;
 }
 
+/** What a resource needs to know of the schedule: how far ahead of a due time a run takes a secret. */
+export interface ScheduleView {
+  readonly refreshWindowSeconds: number;
+}
+
+/**
+ * When a scheduled run will next refresh the secret, at the earliest: once it is due within the
+ * run's window, and not before the end of its backoff after a failure. Null when the schedule
+ * leaves it alone (not oauth2, not `ready`, nothing to expire and no refresh interval).
+ */
+export function nextRefreshAt(secret: SecretRecord, schedule: ScheduleView): string | null {
+  const due = refreshDueAt(secret);
+  if (secret.authType !== 'oauth2' || secret.state !== 'ready' || due === null) return null;
+  const pickedUp = Date.parse(due) - schedule.refreshWindowSeconds * 1000;
+  const backoff = secret.nextAttemptAt === null ? -Infinity : Date.parse(secret.nextAttemptAt);
+  return new Date(Math.max(pickedUp, backoff)).toISOString();
+}
+
 /**
  * The JSON:API resource object of a secret, shaped like the document's examples. `credentials`
  * is null only for a stored ciphertext that does not decrypt, flagged in `meta`.
  */
-export function secretResource(secret: SecretRecord, credentials: Record<string, unknown> | null) {
+export function secretResource(
+  secret: SecretRecord,
+  credentials: Record<string, unknown> | null,
+  schedule: ScheduleView,
+) {
   return {
     id: secret.id,
     type: 'auth-secret',
@@ -59,6 +81,8 @@ export function secretResource(secret: SecretRecord, credentials: Record<string,
           }
         : null,
       ...(secret.nextAttemptAt ? { next_attempt_at: secret.nextAttemptAt } : {}),
+      refresh_failures: secret.refreshFailures,
+      next_refresh_at: nextRefreshAt(secret, schedule),
       ...(credentials === null ? { credentials_unreadable: true } : {}),
     },
   };

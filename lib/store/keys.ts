@@ -5,12 +5,18 @@
  * Base table: `pk` (partition) + `sk` (sort). Indexes are named after the access pattern they
  * serve; their key attributes are written only on the items that belong in them (sparse).
  */
+import { refreshDueAt, SECRET_STATES, type SecretState } from '../model';
 import type { SecretListFilter } from './ports';
 
 export type Key = { pk: string; sk: string };
 
 export const INDEX = {
-  /** A workspace's secrets in creation order (KEYS_ONLY: cheap to count and to skip). */
+  /**
+   * A workspace's secrets in creation order (KEYS_ONLY: cheap to count and to skip). This index and
+   * the next three keep a secret in `ready` state under the partition its filters name, and one in
+   * another state under that partition + `#STATE#<state>` (see statePartition): filter[state] reads
+   * one partition, a list without it merges the partitions of every state by id.
+   */
   secretsByWorkspace: { name: 'secretsByWorkspace', pk: 'byWorkspacePk', sk: 'byWorkspaceSk' },
   /** filter[user] */
   secretsByUser: { name: 'secretsByUser', pk: 'byUserPk', sk: 'byUserSk' },
@@ -23,7 +29,8 @@ export const INDEX = {
     sk: 'byUserAndAuthClientSk',
   },
   /**
-   * oauth2 secrets in `ready` state by expiry, for the scheduled refresh. Written across a few
+   * oauth2 secrets in `ready` state by when they are due for refresh (the earlier of expiry and the
+   * auth-client's refresh interval), for the scheduled refresh. Written across a few
    * shards so that no single partition takes every write; INCLUDE projection of nextAttemptAt
    * lets the scheduler skip secrets in backoff without reading them.
    */
@@ -108,16 +115,21 @@ export function listBlockStart(sk: string): string {
 
 /**
  * The counted lists an auth-secret belongs to, one per list filter combination (see
- * secretListQuery): each keeps an exact total and block counts for skipping.
+ * secretListQuery): each keeps an exact total and block counts for skipping. Eight: with and
+ * without each of filter[user], filter[auth_client] and filter[state].
  */
-export function secretListNames(secret: { workspaceId: string; userId: string; authClientId: string }) {
-  const { workspaceId, userId, authClientId } = secret;
-  return [
-    secretListName(workspaceId, {}),
-    secretListName(workspaceId, { userId }),
-    secretListName(workspaceId, { authClientId }),
-    secretListName(workspaceId, { userId, authClientId }),
-  ];
+export function secretListNames(secret: {
+  workspaceId: string;
+  userId: string;
+  authClientId: string;
+  state: SecretState;
+}): string[] {
+  const { workspaceId, userId, authClientId, state } = secret;
+  const byOwner: SecretListFilter[] = [{}, { userId }, { authClientId }, { userId, authClientId }];
+  return byOwner.flatMap((filter) => [
+    secretListName(workspaceId, filter),
+    secretListName(workspaceId, { ...filter, state }),
+  ]);
 }
 
 export function secretListName(workspaceId: string, filter: SecretListFilter): string {
@@ -125,6 +137,7 @@ export function secretListName(workspaceId: string, filter: SecretListFilter): s
     `SECRETS#${workspaceId}`,
     ...(filter.userId !== undefined ? [`USER#${filter.userId}`] : []),
     ...(filter.authClientId !== undefined ? [`AUTHCLIENT#${filter.authClientId}`] : []),
+    ...(filter.state !== undefined ? [`STATE#${filter.state}`] : []),
   ].join('#');
 }
 
@@ -166,8 +179,8 @@ export function dueShard(secretId: string): string {
 }
 
 /**
- * The index attributes a secret carries: one per list filter, and the due index entry while it
- * is an oauth2 secret in `ready` state with a known expiry.
+ * The index attributes a secret carries: one per list index, under its state's partition, and the
+ * due index entry while it is an oauth2 secret in `ready` state with a due time.
  */
 export function secretIndexAttributes(secret: {
   id: string;
@@ -175,25 +188,23 @@ export function secretIndexAttributes(secret: {
   userId: string;
   authClientId: string;
   authType: string;
-  state: string;
+  state: SecretState;
   expiresAt: string | null;
+  intervalDueAt?: string | null;
 }): Record<string, string> {
-  const { id, workspaceId, userId, authClientId } = secret;
+  const { id, workspaceId, userId, authClientId, state } = secret;
+  const dueAt = refreshDueAt(secret);
   const due: Record<string, string> =
-    secret.authType === 'oauth2' && secret.state === 'ready' && secret.expiresAt !== null
-      ? { [INDEX.secretsDueForRefresh.pk]: dueShard(id), [INDEX.secretsDueForRefresh.sk]: secret.expiresAt }
+    secret.authType === 'oauth2' && state === 'ready' && dueAt !== null
+      ? { [INDEX.secretsDueForRefresh.pk]: dueShard(id), [INDEX.secretsDueForRefresh.sk]: dueAt }
       : {};
-  return {
-    ...due,
-    [INDEX.secretsByWorkspace.pk]: `WS#${workspaceId}`,
-    [INDEX.secretsByWorkspace.sk]: id,
-    [INDEX.secretsByUser.pk]: `WS#${workspaceId}#USER#${userId}`,
-    [INDEX.secretsByUser.sk]: id,
-    [INDEX.secretsByAuthClient.pk]: authClientIndexPartition(authClientId),
-    [INDEX.secretsByAuthClient.sk]: `${authClientWorkspacePrefix(workspaceId)}${id}`,
-    [INDEX.secretsByUserAndAuthClient.pk]: `WS#${workspaceId}#USER#${userId}#AUTHCLIENT#${authClientId}`,
-    [INDEX.secretsByUserAndAuthClient.sk]: id,
-  };
+  const lists: Record<string, string> = {};
+  for (const filter of [{}, { userId }, { authClientId }, { userId, authClientId }]) {
+    const query = secretListQuery(workspaceId, filter);
+    lists[query.pkName] = statePartition(query.pkValue, state);
+    lists[query.skName] = `${query.skPrefix ?? ''}${id}`;
+  }
+  return { ...due, ...lists };
 }
 
 /** The partition of a user's entries in the memberships-by-user index. */
@@ -215,19 +226,39 @@ export function membershipIndexAttributes(workspaceId: string, userId: string): 
 export type { SecretListFilter };
 
 /**
- * Where a secret list lives: the index, its partition, and the sort-key prefix before the secret id
- * (the by-auth-client index spans workspaces, so its sort keys start with the workspace).
+ * Where a secret list lives: the index, the partitions to read (one with filter[state]; otherwise
+ * one per state, merged by sort key), and the sort-key prefix before the secret id (the
+ * by-auth-client index spans workspaces, so its sort keys start with the workspace).
  */
 export interface SecretListQuery {
   readonly index: IndexName;
   readonly pkName: string;
+  /** The partition of the secrets in `ready` state; see {@link statePartition}. */
   readonly pkValue: string;
+  /** Every partition the list's members are in. */
+  readonly partitions: readonly string[];
   readonly skName: string;
   readonly skPrefix?: string;
 }
 
+/**
+ * The list index partition of a secret in `state`: a `ready` secret stays where the filter's
+ * partition is (where every secret was before states were listed), a secret in any other state goes
+ * to that partition + `#STATE#<state>`. Secrets in error are few, so a list without filter[state]
+ * adds a Query of a mostly empty partition rather than a second index per filter combination.
+ */
+export function statePartition(pkValue: string, state: SecretState): string {
+  return state === 'ready' ? pkValue : `${pkValue}#STATE#${state}`;
+}
+
 /** Which index and key condition serve a secret list with the given filters. */
 export function secretListQuery(workspaceId: string, filter: SecretListFilter): SecretListQuery {
+  const base = ownerListQuery(workspaceId, filter);
+  const states = filter.state !== undefined ? [filter.state] : SECRET_STATES;
+  return { ...base, partitions: states.map((state) => statePartition(base.pkValue, state)) };
+}
+
+function ownerListQuery(workspaceId: string, filter: SecretListFilter): Omit<SecretListQuery, 'partitions'> {
   const { userId, authClientId } = filter;
   if (userId !== undefined && authClientId !== undefined) {
     const index = INDEX.secretsByUserAndAuthClient;

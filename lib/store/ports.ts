@@ -9,6 +9,7 @@ import type {
   AuthClient,
   Membership,
   SecretRecord,
+  SecretState,
   Tenant,
   TenantGrant,
   User,
@@ -49,6 +50,7 @@ export class AuthClientInUseError extends Error {
 export interface SecretListFilter {
   readonly userId?: string;
   readonly authClientId?: string;
+  readonly state?: SecretState;
 }
 
 /** A page by position (`offset`) or after a known secret id (keyset). */
@@ -104,7 +106,10 @@ export interface SecretRepository {
     durationMs: number,
   ): Promise<SecretRecord | undefined>;
   releaseLease(workspaceId: string, secretId: string, owner: string): Promise<void>;
-  /** Applies a refresh outcome while the lease is still `owner`'s; undefined when it was lost. */
+  /**
+   * Applies a refresh outcome while the lease is still `owner`'s (moving the secret between the
+   * state lists if its state changes); undefined when it was lost.
+   */
   saveUnderLease(
     workspaceId: string,
     secretId: string,

@@ -1,4 +1,4 @@
-import { secretSchema, type SecretRecord } from '../model';
+import { SECRET_STATES, secretSchema, type SecretRecord } from '../model';
 import { logError } from '../log';
 import { bulkListItems, CountedLists, type ListBlocks } from './countedLists';
 import {
@@ -13,6 +13,7 @@ import {
   secretListName,
   secretListNames,
   secretListQuery,
+  statePartition,
   type Key,
   type SecretListQuery,
 } from './keys';
@@ -77,41 +78,20 @@ export class SecretStore implements SecretRepository {
    * and `AuthClientGoneError` when it was to move to an auth-client that is gone.
    */
   async replace(secret: SecretRecord, expectedVersion: number): Promise<void> {
-    const lists = secretListNames(secret);
-    if (secret.listBlocks && sameMembers(Object.keys(secret.listBlocks), lists)) {
-      await this.table.putIf(toItem(secret), 'attribute_exists(pk) AND version = :expected', {
-        ':expected': expectedVersion,
-      });
+    const condition = {
+      expression: 'attribute_exists(pk) AND version = :expected',
+      values: { ':expected': expectedVersion },
+    };
+    if (staysInItsLists(secret)) {
+      await this.table.putIf(toItem(secret), condition.expression, condition.values);
       return;
     }
-    // It moves between lists (another auth-client): count it out of the old ones, into the new.
+    // It moves between lists (another auth-client, another state): count it out of the old ones,
+    // into the new.
     await this.withListRetry(async () => {
       const current = await this.get(secret.workspaceId, secret.id);
       if (!current || current.version !== expectedVersion) throw new ConditionFailedError();
-      const { leaving, listBlocks: kept } = splitBlocks(current.listBlocks ?? {}, lists);
-      const joining = lists.filter((list) => kept[list] === undefined);
-      const { ops: joinOps, listBlocks: joined } = await this.countInto(joining, secret.id);
-      // A secret stored before lists were counted was not in its auth-client's usage either: it
-      // is counted into the new client's usage now, and out of no one's.
-      const counted = current.listBlocks !== undefined;
-      const moved = secret.authClientId !== current.authClientId;
-      await this.transactGuarded({
-        own: {
-          put: {
-            Item: toItem({ ...secret, listBlocks: { ...kept, ...joined } }),
-            ConditionExpression: 'attribute_exists(pk) AND version = :expected',
-            ExpressionAttributeValues: { ':expected': expectedVersion },
-          },
-        },
-        authClients: [
-          ...(moved || !counted ? useAuthClient(secret.tenantId, secret.authClientId, 1) : []),
-          ...(moved && counted ? useAuthClient(current.tenantId, current.authClientId, -1) : []),
-        ],
-        lists: [
-          ...Object.entries(leaving).flatMap(([list, blockStart]) => this.lists.remove(list, blockStart)),
-          ...joinOps,
-        ],
-      });
+      await this.move(current, secret, condition);
     });
   }
 
@@ -161,7 +141,9 @@ export class SecretStore implements SecretRepository {
   /**
    * Writes the result of a refresh and gives the lease back. The change is applied to the
    * secret as it is now (a concurrent rename survives), and only while the lease is still ours.
-   * Returns undefined when the lease was lost (the secret was deleted or its credentials replaced).
+   * A change of state moves the secret between the state lists in the same transaction, under the
+   * same condition. Returns undefined when the lease was lost (the secret was deleted or its
+   * credentials replaced).
    */
   async saveUnderLease(
     workspaceId: string,
@@ -169,19 +151,24 @@ export class SecretStore implements SecretRepository {
     owner: string,
     apply: (current: SecretRecord) => SecretRecord,
   ): Promise<SecretRecord | undefined> {
-    for (let attempt = 0; attempt < 5; attempt++) {
+    for (let attempt = 0; attempt < LIST_ATTEMPTS; attempt++) {
       const current = await this.get(workspaceId, secretId);
       if (!current || current.leaseOwner !== owner) return undefined;
       const { leaseOwner: _owner, leaseUntil: _until, ...rest } = apply(current);
-      const next: SecretRecord = { ...rest, version: current.version + 1 };
+      const next: SecretRecord = { ...rest, version: current.version + 1, listBlocks: current.listBlocks };
+      const condition = {
+        expression: 'version = :expected AND leaseOwner = :owner',
+        values: { ':expected': current.version, ':owner': owner },
+      };
       try {
-        await this.table.putIf(toItem(next), 'version = :expected AND leaseOwner = :owner', {
-          ':expected': current.version,
-          ':owner': owner,
-        });
-        return next;
+        if (staysInItsLists(next)) {
+          await this.table.putIf(toItem(next), condition.expression, condition.values);
+          return next;
+        }
+        return await this.move(current, next, condition);
       } catch (error) {
-        if (!(error instanceof ConditionFailedError)) throw error;
+        // Changed (or the lease taken) since the read, or the lists' heads moved: read again.
+        if (!(error instanceof ConditionFailedError) && !(error instanceof ListsMovedError)) throw error;
       }
     }
     return undefined;
@@ -193,22 +180,33 @@ export class SecretStore implements SecretRepository {
     max: number,
   ): Promise<Array<{ workspaceId: string; secretId: string }>> {
     const index = INDEX.secretsByAuthClient;
-    const items = await this.table.queryAll(
-      {
-        IndexName: index.name,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': index.pk },
-        ExpressionAttributeValues: { ':pk': authClientIndexPartition(authClientId) },
-        ...(Number.isFinite(max) ? { Limit: max } : {}),
-      },
-      max,
-    );
-    return items.map(parseAuthClientIndexEntry);
+    const found: Array<Record<string, unknown>> = [];
+    // One partition per state (see statePartition).
+    for (const state of SECRET_STATES) {
+      if (found.length >= max) break;
+      const left = max - found.length;
+      found.push(
+        ...(await this.table.queryAll(
+          {
+            IndexName: index.name,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': index.pk },
+            ExpressionAttributeValues: {
+              ':pk': statePartition(authClientIndexPartition(authClientId), state),
+            },
+            ...(Number.isFinite(left) ? { Limit: left } : {}),
+          },
+          left,
+        )),
+      );
+    }
+    return found.slice(0, max).map(parseAuthClientIndexEntry);
   }
 
   /**
-   * oauth2 secrets in `ready` state expiring by `horizon`: every shard of the due index (a permanent
-   * failure takes a secret out of it), with when each may be tried again after a transient failure.
+   * oauth2 secrets in `ready` state due for refresh by `horizon`: every shard of the due index (a
+   * permanent failure takes a secret out of it), with when each may be tried again after a
+   * transient failure.
    */
   async listDue(horizon: string): Promise<DueSecret[]> {
     const index = INDEX.secretsDueForRefresh;
@@ -292,33 +290,41 @@ export class SecretStore implements SecretRepository {
       this.startOf(listName, query, page),
     ]);
     if (!from) return { secrets: [], total, more: false };
-    const index = await this.table.queryAll(
-      {
-        IndexName: query.index,
-        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
-        ExpressionAttributeNames: { '#pk': query.pkName, '#sk': query.skName },
-        ExpressionAttributeValues: {
-          ':pk': query.pkValue,
-          // A key condition cannot compare with '': from the very start, compare with ' ' instead.
-          ':from': from.sortKey || JUST_AFTER,
-          ':to': `${query.skPrefix ?? ''}${AFTER_EVERY_ID}`,
-        },
-        // One more than the page, to tell whether anything follows it.
-        Limit: from.skip + page.limit + 1,
-      },
-      from.skip + page.limit + 1,
+    // One Query per partition (one per state without filter[state]), each up to the page's end and
+    // one more (to tell whether anything follows); merged by sort key, they are the list from `from`.
+    const wanted = from.skip + page.limit + 1;
+    const partitions = await Promise.all(
+      query.partitions.map((partition) =>
+        this.table.queryAll(
+          {
+            IndexName: query.index,
+            KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+            ExpressionAttributeNames: { '#pk': query.pkName, '#sk': query.skName },
+            ExpressionAttributeValues: {
+              ':pk': partition,
+              // A key condition cannot compare with '': from the very start, compare with ' ' instead.
+              ':from': from.sortKey || JUST_AFTER,
+              ':to': `${query.skPrefix ?? ''}${AFTER_EVERY_ID}`,
+            },
+            Limit: wanted,
+          },
+          wanted,
+        ),
+      ),
     );
+    const index = mergeBySortKey(partitions, query.skName);
     const pageKeys: Key[] = index
       .slice(from.skip, from.skip + page.limit)
       .map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
     const found = await this.table.batchGet(pageKeys);
     // The index is eventually consistent: a secret deleted a moment ago may still be listed there,
-    // and is then simply missing from the page.
+    // and is then simply missing from the page, as is one whose state or owner changed since.
     const secrets = pageKeys.flatMap((key) => {
       const item = found.get(keyString(key));
       if (!item) return [];
       try {
-        return [parseKeyed(item, secretSchema, secretKeyOf)];
+        const secret = parseKeyed(item, secretSchema, secretKeyOf);
+        return matches(secret, filter) ? [secret] : [];
       } catch (error) {
         if (!(error instanceof MisplacedRecordError)) throw error;
         this.onMisplaced(error);
@@ -339,6 +345,47 @@ export class SecretStore implements SecretRepository {
     if (page.offset === 0) return { sortKey: prefix, skip: 0 };
     const located = await this.lists.locate(listName, page.offset);
     return located && { sortKey: `${prefix}${located.blockStart}`, skip: located.skip };
+  }
+
+  /**
+   * Writes `next` over `current` (as read) under `condition`, in one transaction that counts it out
+   * of the lists it leaves and into those it joins, and moves its auth-client usage when its
+   * auth-client changes. Throws `ConditionFailedError` when the condition fails, `ListsMovedError`
+   * when a list's head moved since its total was read, `AuthClientGoneError` when the new
+   * auth-client is gone.
+   */
+  private async move(
+    current: SecretRecord,
+    next: SecretRecord,
+    condition: { expression: string; values: Record<string, unknown> },
+  ): Promise<SecretRecord> {
+    const lists = secretListNames(next);
+    const { leaving, listBlocks: kept } = splitBlocks(current.listBlocks ?? {}, lists);
+    const joining = lists.filter((list) => kept[list] === undefined);
+    const { ops: joinOps, listBlocks: joined } = await this.countInto(joining, next.id);
+    const written: SecretRecord = { ...next, listBlocks: { ...kept, ...joined } };
+    // A secret stored before lists were counted was not in its auth-client's usage either: it
+    // is counted into the new client's usage now, and out of no one's.
+    const counted = current.listBlocks !== undefined;
+    const moved = next.authClientId !== current.authClientId;
+    await this.transactGuarded({
+      own: {
+        put: {
+          Item: toItem(written),
+          ConditionExpression: condition.expression,
+          ExpressionAttributeValues: condition.values,
+        },
+      },
+      authClients: [
+        ...(moved || !counted ? useAuthClient(next.tenantId, next.authClientId, 1) : []),
+        ...(moved && counted ? useAuthClient(current.tenantId, current.authClientId, -1) : []),
+      ],
+      lists: [
+        ...Object.entries(leaving).flatMap(([list, blockStart]) => this.lists.remove(list, blockStart)),
+        ...joinOps,
+      ],
+    });
+    return written;
   }
 
   /** Reads the lists' totals and returns the operations that count `id` into each, and where. */
@@ -430,6 +477,39 @@ function useAuthClient(tenantId: string, authClientId: string, delta: 1 | -1): T
 
 function sameMembers(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((item) => b.includes(item));
+}
+
+/** Whether a secret is counted in exactly the lists its fields name (so a plain write keeps them right). */
+function staysInItsLists(secret: SecretRecord): boolean {
+  return (
+    secret.listBlocks !== undefined && sameMembers(Object.keys(secret.listBlocks), secretListNames(secret))
+  );
+}
+
+function matches(secret: SecretRecord, filter: SecretListFilter): boolean {
+  return (
+    (filter.userId === undefined || secret.userId === filter.userId) &&
+    (filter.authClientId === undefined || secret.authClientId === filter.authClientId) &&
+    (filter.state === undefined || secret.state === filter.state)
+  );
+}
+
+/**
+ * Index entries of several partitions in one sort-key order, each entry once (while a secret moves
+ * between partitions an eventually consistent index may show it in both).
+ */
+function mergeBySortKey(
+  partitions: ReadonlyArray<ReadonlyArray<Record<string, unknown>>>,
+  skName: string,
+): Array<Record<string, unknown>> {
+  const [only, ...others] = partitions;
+  if (only && others.length === 0) return [...only];
+  const byKey = new Map<string, Record<string, unknown>>();
+  for (const item of partitions.flat()) byKey.set(`${String(item.pk)}|${String(item.sk)}`, item);
+  return [...byKey.values()].sort((a, b) => {
+    const [left, right] = [String(a[skName]), String(b[skName])];
+    return left < right ? -1 : left > right ? 1 : 0;
+  });
 }
 
 /** Splits where a secret is counted into the lists it leaves and those it stays in. */

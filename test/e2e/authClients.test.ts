@@ -107,6 +107,7 @@ function oauth2Attributes(overrides: Record<string, unknown> = {}) {
     auth_method: 'client_secret_basic',
     scopes: ['read', 'write'],
     default_expires_in: 3600,
+    refresh_interval_seconds: 86_400,
     ...overrides,
   };
 }
@@ -194,6 +195,7 @@ describe('create', () => {
         auth_method: 'client_secret_post',
         scopes: ['read', 'write'],
         default_expires_in: 1800,
+        refresh_interval_seconds: 86_400,
         created_at: expect.any(String),
         updated_at: expect.any(String),
       },
@@ -217,7 +219,12 @@ describe('create', () => {
       client_secret: uniqueSecret(),
     });
     expect(data.attributes).toEqual(
-      expect.objectContaining({ auth_method: 'client_secret_basic', scopes: [], default_expires_in: null }),
+      expect.objectContaining({
+        auth_method: 'client_secret_basic',
+        scopes: [],
+        default_expires_in: null,
+        refresh_interval_seconds: null,
+      }),
     );
   });
 
@@ -417,7 +424,7 @@ describe('patch', () => {
     expect((await getClient(created.id)).body.data).toEqual(reply.body.data);
   });
 
-  test('changes token_url, auth_method, scopes and default_expires_in', async () => {
+  test('changes token_url, auth_method, scopes, default_expires_in and refresh_interval_seconds', async () => {
     const created = await createClient();
     const reply = await patch(created.id, {
       token_url: 'https://other-provider.example/v2/token',
@@ -425,6 +432,7 @@ describe('patch', () => {
       auth_method: 'client_secret_post',
       scopes: ['profile'],
       default_expires_in: null,
+      refresh_interval_seconds: 3600,
     });
     expectStatus(reply, 200);
     expect(reply.body.data.attributes).toEqual({
@@ -433,6 +441,7 @@ describe('patch', () => {
       auth_method: 'client_secret_post',
       scopes: ['profile'],
       default_expires_in: null,
+      refresh_interval_seconds: 3600,
       updated_at: expect.any(String),
     });
     expect((await getClient(created.id)).body.data.attributes.token_url).toBe(
@@ -882,18 +891,36 @@ describe('bad input on create', () => {
       422,
       '/data/attributes/default_expires_in',
     ],
-    ...['token_url', 'client_id', 'client_secret', 'scopes', 'default_expires_in', 'auth_method'].map(
-      (name): [string, unknown, number, string] => [
-        `${name} on an other client`,
-        clientDocument({
-          name: 'API key',
-          auth_type: 'other',
-          [name]: (oauth2Attributes() as Record<string, unknown>)[name],
-        }),
-        422,
-        `/data/attributes/${name}`,
-      ],
-    ),
+    [
+      'refresh_interval_seconds under a minute',
+      clientDocument(oauth2Attributes({ refresh_interval_seconds: 30 })),
+      422,
+      '/data/attributes/refresh_interval_seconds',
+    ],
+    [
+      'refresh_interval_seconds a string',
+      clientDocument(oauth2Attributes({ refresh_interval_seconds: '3600' })),
+      422,
+      '/data/attributes/refresh_interval_seconds',
+    ],
+    ...[
+      'token_url',
+      'client_id',
+      'client_secret',
+      'scopes',
+      'default_expires_in',
+      'refresh_interval_seconds',
+      'auth_method',
+    ].map((name): [string, unknown, number, string] => [
+      `${name} on an other client`,
+      clientDocument({
+        name: 'API key',
+        auth_type: 'other',
+        [name]: (oauth2Attributes() as Record<string, unknown>)[name],
+      }),
+      422,
+      `/data/attributes/${name}`,
+    ]),
     [
       'an unknown attribute',
       clientDocument(oauth2Attributes({ colour: 'blue' })),

@@ -276,7 +276,7 @@ describe('GET /v2/workspaces/{id}/secrets (list)', () => {
   let listWorld: World;
   let member: TestUser;
   /** The secrets in creation order. */
-  const created: Array<{ id: string; userId: string; authClientId: string }> = [];
+  const created: Array<{ id: string; userId: string; authClientId: string; state: string }> = [];
   const listPath = () => secretsPath(listWorld.workspaceId);
   const listAuth = () => basic(listWorld.admin);
   const ids = (response: { body: Json }) => (response.body.data as Json[]).map((resource) => resource.id);
@@ -292,12 +292,18 @@ describe('GET /v2/workspaces/{id}/secrets (list)', () => {
         authClientId === listWorld.oauth2ClientId
           ? oauth2Credentials(String(index))
           : { api_key: `key-${index}` };
+      const state = index % 2 === 0 && index % 3 !== 0 ? 'error' : 'ready';
       const data = await createSecret(
         basic(user),
-        secretDocument(authClientId, { name: `secret ${index}`, credentials }),
+        secretDocument(authClientId, {
+          name: `secret ${index}`,
+          credentials,
+          state,
+          ...(state === 'error' ? { error: 'reconnect' } : {}),
+        }),
         listWorld.workspaceId,
       );
-      created.push({ id: data.id, userId: user.id, authClientId });
+      created.push({ id: data.id, userId: user.id, authClientId, state });
     }
   });
 
@@ -466,7 +472,11 @@ describe('GET /v2/workspaces/{id}/secrets (list)', () => {
   });
 
   const filterCases: Array<
-    [string, (query: { user: string; client: string }) => string, (secret: (typeof created)[0]) => boolean]
+    [
+      string,
+      (query: { user: string; admin: string; client: string }) => string,
+      (secret: (typeof created)[0]) => boolean,
+    ]
   > = [
     ['filter[user]', (q) => `filter[user]=${q.user}`, (secret) => secret.userId === member.id],
     [
@@ -479,12 +489,27 @@ describe('GET /v2/workspaces/{id}/secrets (list)', () => {
       (q) => `filter[user]=${q.user}&filter[auth_client]=${q.client}`,
       (secret) => secret.userId === member.id && secret.authClientId === listWorld.oauth2ClientId,
     ],
+    ['filter[state]=ready', () => 'filter[state]=ready', (secret) => secret.state === 'ready'],
+    ['filter[state]=error', () => 'filter[state]=error', (secret) => secret.state === 'error'],
+    [
+      'filter[state] and filter[user]',
+      (q) => `filter[state]=ready&filter[user]=${q.user}`,
+      (secret) => secret.state === 'ready' && secret.userId === member.id,
+    ],
+    [
+      'filter[state], filter[user] and filter[auth_client]',
+      (q) => `filter[auth_client]=${q.client}&filter[state]=error&filter[user]=${q.admin}`,
+      (secret) =>
+        secret.state === 'error' &&
+        secret.userId === listWorld.admin.id &&
+        secret.authClientId === listWorld.oauth2ClientId,
+    ],
   ];
 
   test.each(filterCases)(
     '%s selects, counts, pages and keeps the filter in links',
     async (_name, query, keep) => {
-      const filter = query({ user: member.id, client: listWorld.oauth2ClientId });
+      const filter = query({ user: member.id, admin: listWorld.admin.id, client: listWorld.oauth2ClientId });
       const expected = created.filter(keep).map((secret) => secret.id);
       expect(expected.length).toBeGreaterThanOrEqual(3);
       const all = await api.get(`${listPath()}?${filter}`, listAuth());
@@ -515,6 +540,12 @@ describe('GET /v2/workspaces/{id}/secrets (list)', () => {
       expect(walked).toEqual(expected);
     },
   );
+
+  test.each(['broken', 'READY', ''])('filter[state]=%s is a 400 naming the parameter', async (value) => {
+    const response = await api.get(`${listPath()}?filter[state]=${value}`, listAuth());
+    expectJsonApiError(response, 400);
+    expect(response.body.errors[0].source).toEqual({ parameter: 'filter[state]' });
+  });
 
   test('a filter naming nobody gives an empty list with total 0', async () => {
     const response = await api.get(`${listPath()}?filter[user]=${UNKNOWN_ID}`, listAuth());

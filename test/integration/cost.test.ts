@@ -35,12 +35,12 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const list = (limit: number) =>
+const list = (limit: number, filter = '') =>
   stack.invoke(listHandler, {
     method: 'GET',
     route: '/v2/workspaces/{workspaceId}/secrets',
     pathParameters: { workspaceId: world.workspaceId },
-    query: `page[limit]=${limit}`,
+    query: `page[limit]=${limit}${filter}`,
     headers,
   });
 
@@ -82,17 +82,23 @@ test('a warm get makes no KMS call and one or two DynamoDB round trips', async (
   expect(totalCalls(cost)).toBeLessThanOrEqual(2);
 });
 
-test('a warm list of 100 secrets makes no KMS call: the counter read beside one index Query, then one BatchGetItem', async () => {
-  await list(100);
-  stack.take();
-  const answer = await list(100);
-  const cost = stack.take();
-  expect(answer.statusCode).toBe(200);
-  expect((answer.body as { data: unknown[] }).data).toHaveLength(100);
-  expect(cost.kmsCalls).toBe(0);
-  // The GetItem of the list's counter runs beside the Query: two round trips in sequence.
-  expect(cost.dynamoCalls).toEqual({ GetItem: 1, Query: 1, BatchGetItem: 1 });
-});
+test.each([
+  ['without filter[state]', '', 2],
+  ['with filter[state]', '&filter[state]=ready', 1],
+])(
+  'a warm list of 100 secrets %s makes no KMS call: the counter read beside one index Query per state partition it reads, then one BatchGetItem',
+  async (_name, filter, queries) => {
+    await list(100, filter);
+    stack.take();
+    const answer = await list(100, filter);
+    const cost = stack.take();
+    expect(answer.statusCode).toBe(200);
+    expect((answer.body as { data: unknown[] }).data).toHaveLength(100);
+    expect(cost.kmsCalls).toBe(0);
+    // The GetItem of the list's counter runs beside the Queries: two round trips in sequence.
+    expect(cost.dynamoCalls).toEqual({ GetItem: 1, Query: queries, BatchGetItem: 1 });
+  },
+);
 
 test('a cold list of 100 secrets sealed under one data key calls KMS once, not once per item', async () => {
   stack.coldStart();

@@ -1,10 +1,13 @@
+import { patchAuthClient } from '../../lib/authClients/useCases';
 import { readConfig } from '../../lib/config';
-import { UnprocessableError, UpstreamError } from '../../lib/errors';
+import { authClientResource } from '../../lib/directory/views';
+import { UnprocessableError, UpstreamError, ValidationError } from '../../lib/errors';
 import type { Membership } from '../../lib/model';
 import { refreshDueSecrets } from '../../lib/refresh/schedule';
 import { refreshSecretNow } from '../../lib/refresh/useCases';
 import { openCredentials } from '../../lib/secrets/view';
-import { createSecret, patchSecret } from '../../lib/secrets/useCases';
+import { createAuthClient } from '../../lib/directory/admin';
+import { createSecret, getSecret, patchSecret } from '../../lib/secrets/useCases';
 import { createServices, type Services } from '../../lib/services';
 import { createWorld, type World } from '../support/fixtures';
 import { startTestStack, type TestStack } from '../support/localStack';
@@ -354,3 +357,206 @@ async function storedCredentials2(workspaceId: string, secretId: string) {
   if (!secret) throw new Error('secret vanished');
   return { secret, credentials: await openCredentials(services.envelope, secret) };
 }
+
+/** A table of its own, so that a scheduled run at a made-up time sees only this test's secrets. */
+async function isolatedWorld() {
+  const own = await startTestStack();
+  const ownWorld = await createWorld(own.services);
+  const ownMembership = await own.services.directory.getMembership(ownWorld.workspaceId, ownWorld.admin.id);
+  if (!ownMembership) throw new Error('fixture membership missing');
+  const runAt = (at: number) =>
+    refreshDueSecrets(own.services, { now: () => at, stopStartingAt: at + 60_000 });
+  return { own, ownWorld, ownMembership, runAt };
+}
+
+const SECOND = 1000;
+const DAY = 86_400 * SECOND;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+describe('transient failures past REFRESH_GIVE_UP_SECONDS (default 3 days)', () => {
+  test('the schedule retries with backoff, then gives up: state error saying why, listed under filter[state]=error, out of the schedule; a later success recovers it', async () => {
+    const { own, ownWorld, ownMembership, runAt } = await isolatedWorld();
+    try {
+      const clientId = await registerOAuthClient(own.services, ownWorld.tenantId, oauth, 'basic');
+      const token = await oauth.mintRefreshToken(OAUTH_CLIENTS.basic.clientId);
+      const t0 = Date.now();
+      const created = await createSecret(
+        own.services,
+        ownMembership,
+        {
+          attributes: {
+            name: 'flaky provider',
+            state: 'ready',
+            error: null,
+            credentials: { access_token: 'a', refresh_token: token, expires_in: 60 },
+          },
+          authClientId: clientId,
+        },
+        new Date(t0),
+      );
+      const stored = async () => {
+        const secret = await own.services.secrets.get(ownWorld.workspaceId, created.id);
+        if (!secret) throw new Error('secret vanished');
+        return secret;
+      };
+      const meta = async () => (await getSecret(own.services, ownMembership, created.id)).meta;
+      const total = async (state: 'ready' | 'error') =>
+        (await own.services.secrets.list(ownWorld.workspaceId, { state }, { offset: 0, limit: 1 })).total;
+      const counts = async () => ({ ready: await total('ready'), error: await total('error') });
+      expect(await meta()).toMatchObject({
+        refresh_failures: 0,
+        next_refresh_at: iso(t0 + 60 * SECOND - 600 * SECOND),
+      });
+      await oauth.setFault('503');
+
+      expect(await runAt(t0)).toEqual({ refreshed: 0, failed: 1, skipped: 0 });
+      const first = await stored();
+      expect(first).toMatchObject({ state: 'ready', refreshFailures: 1, failingSince: iso(t0) });
+      expect(await meta()).toMatchObject({ refresh_failures: 1, next_refresh_at: first.nextAttemptAt });
+      // In backoff: the next run leaves it alone.
+      expect(await runAt(t0 + 10 * SECOND)).toEqual({ refreshed: 0, failed: 0, skipped: 1 });
+
+      expect(await runAt(t0 + 2 * DAY)).toEqual({ refreshed: 0, failed: 1, skipped: 0 });
+      expect(await stored()).toMatchObject({ state: 'ready', refreshFailures: 2, failingSince: iso(t0) });
+
+      expect(await runAt(t0 + 3 * DAY + SECOND)).toEqual({ refreshed: 0, failed: 1, skipped: 0 });
+      const gaveUp = await stored();
+      expect(gaveUp).toMatchObject({
+        state: 'error',
+        error: 'gave up after 3 days of failed refreshes: token endpoint answered 503',
+        refreshFailures: 3,
+        refreshError: { transient: true },
+      });
+      expect(await meta()).toMatchObject({ refresh_failures: 3, next_refresh_at: null });
+      expect(await counts()).toEqual({ ready: 0, error: 1 });
+      const listed = await own.services.secrets.list(
+        ownWorld.workspaceId,
+        { state: 'error' },
+        { offset: 0, limit: 10 },
+      );
+      expect(listed.secrets.map((secret) => secret.id)).toEqual([created.id]);
+      // Out of the schedule: nothing is due any more.
+      expect(await runAt(t0 + 4 * DAY)).toEqual({ refreshed: 0, failed: 0, skipped: 0 });
+
+      // The provider is back and someone asks for a refresh: the secret recovers.
+      await oauth.setFault('none');
+      const recovered = await refreshSecretNow(own.services, ownMembership, created.id, t0 + 5 * DAY);
+      expect(recovered.attributes.state).toBe('ready');
+      expect(recovered.attributes).not.toHaveProperty('error');
+      expect(recovered.meta).toMatchObject({ refresh_failures: 0, last_refresh_error: null });
+      expect(await stored()).toMatchObject({ failingSince: null, refreshFailures: 0 });
+      expect(await counts()).toEqual({ ready: 1, error: 0 });
+    } finally {
+      await oauth.setFault('none');
+      await own.stop();
+    }
+  }, 60_000);
+
+  test('a refresh on demand that gives up answers its transient status and says the secret is now in error', async () => {
+    const quick = createServices(
+      readConfig({ ...stack.env, REFRESH_COALESCE_SECONDS: '0', REFRESH_GIVE_UP_SECONDS: '1' }),
+      stack.dynamoDb,
+    );
+    const created = await oauthSecret('basic');
+    await oauth.setFault('503', 2);
+
+    const first = await refreshSecretNow(quick, membership, created.id).catch((error: unknown) => error);
+    expect(first).toBeInstanceOf(UpstreamError);
+    expect((await quick.secrets.get(world.workspaceId, created.id))?.state).toBe('ready');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const second = await refreshSecretNow(quick, membership, created.id).catch((error: unknown) => error);
+
+    expect(second).toBeInstanceOf(UpstreamError);
+    expect((second as UpstreamError).status).toBe(502);
+    expect((second as UpstreamError).message).toMatch(/now in state error/);
+    const secret = await quick.secrets.get(world.workspaceId, created.id);
+    expect(secret?.state).toBe('error');
+    expect(secret?.error).toBe('gave up after 1 second of failed refreshes: token endpoint answered 503');
+  });
+});
+
+describe('refresh_interval_seconds on an auth-client', () => {
+  test('its secrets are refreshed at least that often though their tokens do not expire; others are left alone', async () => {
+    const { own, ownWorld, ownMembership, runAt } = await isolatedWorld();
+    try {
+      const interval = 1800;
+      const window = own.services.config.refreshWindowSeconds;
+      const withInterval = await registerOAuthClient(own.services, ownWorld.tenantId, oauth, 'basic', {
+        refreshIntervalSeconds: interval,
+      });
+      const without = await registerOAuthClient(own.services, ownWorld.tenantId, oauth, 'basic');
+      const t0 = Date.now();
+      const create = async (authClientId: string) =>
+        createSecret(
+          own.services,
+          ownMembership,
+          {
+            attributes: {
+              name: 'long-lived',
+              state: 'ready',
+              error: null,
+              credentials: {
+                access_token: 'a',
+                refresh_token: await oauth.mintRefreshToken(OAUTH_CLIENTS.basic.clientId),
+                expires_in: 30 * 86_400,
+              },
+            },
+            authClientId,
+          },
+          new Date(t0),
+        );
+      const kept = await create(withInterval);
+      const other = await create(without);
+      expect(kept.meta.next_refresh_at).toBe(iso(t0 + (interval - window) * SECOND));
+      expect(other.meta.next_refresh_at).toBe(iso(t0 + (30 * 86_400 - window) * SECOND));
+
+      expect(await runAt(t0 + (interval - window - 60) * SECOND)).toEqual({
+        refreshed: 0,
+        failed: 0,
+        skipped: 0,
+      });
+      const t1 = t0 + (interval - window + 60) * SECOND;
+      expect(await runAt(t1)).toEqual({ refreshed: 1, failed: 0, skipped: 0 });
+      expect((await own.services.secrets.get(ownWorld.workspaceId, kept.id))?.refreshedAt).toBe(iso(t1));
+      expect((await own.services.secrets.get(ownWorld.workspaceId, other.id))?.refreshedAt).toBeNull();
+
+      // The provider's new tokens live an hour, longer than the interval: the next refresh is due an
+      // interval after this one.
+      const refreshed = await getSecret(own.services, ownMembership, kept.id);
+      expect(refreshed.meta.next_refresh_at).toBe(iso(t1 + (interval - window) * SECOND));
+      expect(await runAt(t1 + (interval - window - 60) * SECOND)).toEqual({
+        refreshed: 0,
+        failed: 0,
+        skipped: 0,
+      });
+      expect(await runAt(t1 + (interval - window + 60) * SECOND)).toEqual({
+        refreshed: 1,
+        failed: 0,
+        skipped: 0,
+      });
+    } finally {
+      await own.stop();
+    }
+  }, 60_000);
+
+  test('is an oauth2 setting of at least 60 seconds, shown on the auth-client and cleared with null', async () => {
+    const refusedOther = await createAuthClient(services, {
+      tenantId: world.tenantId,
+      name: 'api key',
+      type: 'other',
+      refreshIntervalSeconds: 3600,
+    }).catch((error: unknown) => error);
+    expect(refusedOther).toBeInstanceOf(ValidationError);
+    expect(refusedOther).toMatchObject({ source: { pointer: '/data/attributes/refresh_interval_seconds' } });
+
+    const id = await registerOAuthClient(services, world.tenantId, oauth, 'basic', {
+      refreshIntervalSeconds: 86_400,
+    });
+    const client = await services.authClients.get(world.tenantId, id);
+    if (!client) throw new Error('auth-client missing');
+    expect(client.refreshIntervalSeconds).toBe(86_400);
+    expect(authClientResource(client).attributes).toMatchObject({ refresh_interval_seconds: 86_400 });
+    const cleared = await patchAuthClient(services, world.tenantId, id, { refreshIntervalSeconds: null });
+    expect(cleared.attributes).toMatchObject({ refresh_interval_seconds: null });
+  });
+});

@@ -156,7 +156,8 @@ describe('listing a workspace', () => {
     expected.filter(
       (secret) =>
         (filter.userId === undefined || secret.userId === filter.userId) &&
-        (filter.authClientId === undefined || secret.authClientId === filter.authClientId),
+        (filter.authClientId === undefined || secret.authClientId === filter.authClientId) &&
+        (filter.state === undefined || secret.state === filter.state),
     );
 
   beforeAll(async () => {
@@ -293,8 +294,13 @@ describe('listing a workspace', () => {
     ['filter[user]', () => ({ userId: world.admin.id })],
     ['filter[auth_client]', () => ({ authClientId: world.oauth2ClientId })],
     ['both filters', () => ({ userId: world.admin.id, authClientId: world.oauth2ClientId })],
+    ['filter[state]', () => ({ state: 'ready' as const })],
+    [
+      'all three filters',
+      () => ({ userId: world.admin.id, authClientId: world.oauth2ClientId, state: 'ready' as const }),
+    ],
   ])(
-    'a page with %s reads the list counter, its block counts, key-only index entries from the offset on, then one BatchGetItem',
+    'a page with %s reads the list counter, its block counts, key-only index entries from the offset on (one Query per state partition), then one BatchGetItem',
     async (_name, makeFilter) => {
       // Prepare
       const filter: SecretListFilter = makeFilter();
@@ -308,18 +314,25 @@ describe('listing a workspace', () => {
       expect(page.secrets).toHaveLength(2);
       expect(page.total).toBe(total);
       expect(page.more).toBe(total > 3);
-      expect(names.sort()).toEqual(['BatchGetItemCommand', 'GetItemCommand', 'QueryCommand', 'QueryCommand']);
+      // Without filter[state], the list's members are in one partition per state (see statePartition).
+      const partitions = filter.state === undefined ? 2 : 1;
+      expect(names.sort()).toEqual([
+        'BatchGetItemCommand',
+        'GetItemCommand',
+        ...Array<string>(1 + partitions).fill('QueryCommand'),
+      ]);
       const queries = recording.sent.filter((command) => command.name === 'QueryCommand');
-      const [indexQuery, ...others] = queries.filter((query) => query.input.IndexName !== undefined);
-      expect(others).toHaveLength(0);
+      const indexQueries = queries.filter((query) => query.input.IndexName !== undefined);
+      expect(indexQueries).toHaveLength(partitions);
       // Only keys are read while skipping: no credentials, no names; and no more than the page
       // needs (offset + limit + 1 to tell whether more follow), not the whole list.
-      for (const attributes of indexQuery?.itemAttributes ?? []) {
+      const entries = indexQueries.flatMap((query) => query.itemAttributes ?? []);
+      for (const attributes of entries) {
         expect(attributes).not.toContain('sealedCredentials');
         expect(attributes).not.toContain('name');
         expect(attributes.length).toBeLessThanOrEqual(4);
       }
-      expect(indexQuery?.itemAttributes?.length).toBe(Math.min(total, 4));
+      expect(entries).toHaveLength(Math.min(total, 4));
       const batch = recording.sent.find((command) => command.name === 'BatchGetItemCommand');
       const requested = batch?.input.RequestItems as Record<string, { Keys: unknown[] }>;
       expect(requested[stack.tableName]?.Keys).toHaveLength(2);

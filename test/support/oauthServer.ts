@@ -225,7 +225,7 @@ export async function registerOAuthClient(
   tenantId: string,
   oauth: Pick<OAuthServer, 'tokenUrl'>,
   kind: keyof typeof OAUTH_CLIENTS,
-  extra: { defaultExpiresIn?: number } = {},
+  extra: { defaultExpiresIn?: number; refreshIntervalSeconds?: number } = {},
 ): Promise<string> {
   const client = OAUTH_CLIENTS[kind];
   const { id } = await createAuthClient(services, {

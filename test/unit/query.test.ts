@@ -1,5 +1,12 @@
 import { BadRequestError } from '../../lib/errors';
-import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, readFilter, readPage, readQuery } from '../../lib/http/query';
+import {
+  DEFAULT_PAGE_LIMIT,
+  MAX_PAGE_LIMIT,
+  readChoice,
+  readFilter,
+  readPage,
+  readQuery,
+} from '../../lib/http/query';
 import { thrown } from '../support/thrown';
 
 const SUPPORTED = ['filter[user]', 'filter[auth_client]', 'page[offset]', 'page[limit]'];
@@ -113,4 +120,35 @@ describe('readFilter', () => {
     expect(error).toBeInstanceOf(BadRequestError);
     expect(error).toMatchObject({ source: { parameter: 'filter[user]' } });
   });
+});
+
+describe('readChoice', () => {
+  const STATES = ['ready', 'error'] as const;
+
+  test('an absent parameter is undefined and a listed value is itself', () => {
+    // Prepare
+    const values = new Map([['filter[state]', 'error']]);
+
+    // Act
+    const results = [
+      readChoice(values, 'filter[state]', STATES),
+      readChoice(new Map(), 'filter[state]', STATES),
+    ];
+
+    // Assess
+    expect(results).toEqual(['error', undefined]);
+  });
+
+  test.each(['', 'Ready', 'ready,error', 'broken'])(
+    'a value %p that is not listed is a 400 naming the parameter and the choices',
+    (value) => {
+      // Act
+      const error = thrown(() => readChoice(new Map([['filter[state]', value]]), 'filter[state]', STATES));
+
+      // Assess
+      expect(error).toBeInstanceOf(BadRequestError);
+      expect(error).toMatchObject({ source: { parameter: 'filter[state]' } });
+      expect((error as Error).message).toBe('filter[state] must be one of ready, error.');
+    },
+  );
 });
