@@ -251,7 +251,9 @@ beforeAll(async () => {
   prod = await serverlessPackage('prod');
   existingKey = await serverlessPackage('dev', [`--param=kmsKeyArn=${EXISTING_KEY_ARN}`]);
   withCors = await serverlessPackage('dev', [], { CORS_ALLOWED_ORIGINS: CORS_ORIGINS.join(' , ') });
-});
+  // Four packages of 26 bundles each: about a minute on an idle 2-core machine, several times that
+  // while the rest of the suite shares the cores.
+}, 420_000);
 
 // ---- reading the template ---------------------------------------------------------------------
 
