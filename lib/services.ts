@@ -8,7 +8,12 @@ import { KmsDataKeyProvider } from './crypto/kmsDataKeys';
 import { LocalDataKeyProvider } from './crypto/localDataKeys';
 import { AuthClientStore } from './store/authClients';
 import { DirectoryStore } from './store/directory';
-import type { AuthClientRepository, IdentityRepository, SecretRepository } from './store/ports';
+import type {
+  AuthClientRepository,
+  IdentityRepository,
+  SecretRepository,
+  V1SecretRepository,
+} from './store/ports';
 import { SecretStore } from './store/secrets';
 import { Table } from './store/table';
 import { V1SecretStore } from './store/v1Secrets';
@@ -21,7 +26,7 @@ export interface Services {
   readonly authClients: AuthClientRepository;
   readonly secrets: SecretRepository;
   /** The Barbican-compatible v1 secrets, in the same table. */
-  readonly v1Secrets: V1SecretStore;
+  readonly v1Secrets: V1SecretRepository;
   readonly envelope: Envelope;
   /** The table itself: for tests and benchmarks that look under the repositories, never for use cases. */
   readonly table: Table;

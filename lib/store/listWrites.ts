@@ -1,8 +1,13 @@
 import type { CountedLists, ListBlocks } from './countedLists';
-import { ConditionFailedError, type TransactionOp } from './table';
+import { ConditionFailedError } from './ports';
+import type { TransactionOp } from './table';
 
-/** Attempts at a write whose list counts moved under it (another writer opened a block). */
-const LIST_ATTEMPTS = 5;
+/**
+ * Attempts at a write whose list counts moved under it (another writer opened a block, or counted
+ * a later id into the head first). Writers that collided retry after a jittered pause, so that a
+ * burst of creates into one workspace spreads out instead of colliding again in step.
+ */
+export const LIST_ATTEMPTS = 12;
 
 /** Thrown inside a write when list counts moved under it; the write is then run again from its reads. */
 export class ListsMovedError extends Error {
@@ -23,9 +28,12 @@ export async function withListRetry<T>(write: () => Promise<T>): Promise<T> {
     } catch (error) {
       if (!(error instanceof ListsMovedError)) throw error;
       if (attempt >= LIST_ATTEMPTS) throw new ConditionFailedError({ cause: error });
+      await pause(Math.random() * Math.min(500, 10 * 2 ** attempt));
     }
   }
 }
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Reads the lists' totals and returns the operations that count `id` into each, and where. */
 export async function countInto(

@@ -13,6 +13,9 @@ import type {
   Tenant,
   TenantGrant,
   User,
+  V1ContentType,
+  V1SecretListEntry,
+  V1SecretRecord,
   Workspace,
 } from '../model';
 
@@ -116,6 +119,33 @@ export interface SecretRepository {
     owner: string,
     apply: (current: SecretRecord) => SecretRecord,
   ): Promise<SecretRecord | undefined>;
+}
+
+/** How many v1 secrets a workspace's lists count: all of them, and those with an expiration. */
+export interface V1ListCounts {
+  readonly all: number;
+  readonly expiring: number;
+}
+
+/** Secrets of the v1 (Barbican-compatible) API. */
+export interface V1SecretRepository {
+  /** Throws `ConditionFailedError` if the id is taken. */
+  create(secret: V1SecretRecord): Promise<V1SecretRecord>;
+  get(workspaceId: string, secretId: string): Promise<V1SecretRecord | undefined>;
+  /** Gives a payload-less secret its payload, once (`ConditionFailedError` otherwise). */
+  setPayload(
+    secret: V1SecretRecord,
+    change: { sealedPayload: string; contentType: V1ContentType; updatedAt: string },
+  ): Promise<void>;
+  /** Replaces the user metadata if the secret still has the version read. */
+  setMetadata(secret: V1SecretRecord, metadata: V1SecretRecord['metadata']): Promise<void>;
+  /** Deletes a secret that exists and has not expired by `now`; `ConditionFailedError` otherwise. */
+  delete(workspaceId: string, secretId: string, now: string): Promise<void>;
+  listCounts(workspaceId: string): Promise<V1ListCounts>;
+  /** A page of the plain list (every secret, creation order) by offset. */
+  listPage(workspaceId: string, offset: number, limit: number): Promise<V1SecretListEntry[]>;
+  /** Every list entry of a workspace, for filters and sorts no count can serve. */
+  listEntries(workspaceId: string): Promise<V1SecretListEntry[]>;
 }
 
 /** Auth-clients, per tenant. */

@@ -1,6 +1,7 @@
 import { SECRET_STATES, secretSchema, type SecretRecord } from '../model';
 import { logError } from '../log';
 import { bulkListItems, CountedLists, type ListBlocks } from './countedLists';
+import { countInto, LIST_ATTEMPTS, ListsMovedError, withListRetry } from './listWrites';
 import {
   authClientIndexPartition,
   DUE_SHARDS,
@@ -34,9 +35,6 @@ import {
   type Table,
   type TransactionOp,
 } from './table';
-
-/** Attempts at a write whose list counts moved under it (another writer opened a block). */
-const LIST_ATTEMPTS = 5;
 
 /**
  * Auth-secrets in the single table. Every write is conditional: creation on absence, updates and
@@ -389,16 +387,8 @@ export class SecretStore implements SecretRepository {
   }
 
   /** Reads the lists' totals and returns the operations that count `id` into each, and where. */
-  private async countInto(lists: readonly string[], id: string) {
-    const totals = await this.lists.totals(lists);
-    const ops: TransactionOp[] = [];
-    const listBlocks: ListBlocks = {};
-    for (const list of lists) {
-      const counted = await this.lists.add(list, id, totals.get(list));
-      ops.push(...counted.ops);
-      listBlocks[list] = counted.blockStart;
-    }
-    return { ops, listBlocks };
+  private countInto(lists: readonly string[], id: string) {
+    return countInto(this.lists, lists, id);
   }
 
   /**
@@ -421,28 +411,12 @@ export class SecretStore implements SecretRepository {
   }
 
   /** Runs a write again from its reads when the lists' heads moved under it. */
-  private async withListRetry<T>(write: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await write();
-      } catch (error) {
-        if (!(error instanceof ListsMovedError) || attempt >= LIST_ATTEMPTS) {
-          throw error instanceof ListsMovedError ? new ConditionFailedError({ cause: error }) : error;
-        }
-      }
-    }
+  private withListRetry<T>(write: () => Promise<T>): Promise<T> {
+    return withListRetry(write);
   }
 
   private onMisplaced(error: MisplacedRecordError): void {
     logError('list skips a misplaced item', error);
-  }
-}
-
-/** Thrown inside a write when list counts moved under it; the write is then run again. */
-class ListsMovedError extends Error {
-  constructor() {
-    super('list counts moved under the write');
-    this.name = 'ListsMovedError';
   }
 }
 

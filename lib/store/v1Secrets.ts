@@ -15,13 +15,11 @@ import {
   v1SecretListNames,
 } from './keys';
 import { countInto, ListsMovedError, withListRetry } from './listWrites';
+import type { V1ListCounts, V1SecretRepository } from './ports';
 import { ConditionFailedError, TransactionConditionFailedError, type Table } from './table';
 
 /** How many v1 secrets a workspace has, and how many of them have an expiration (exact). */
-export interface V1ListCounts {
-  readonly all: number;
-  readonly expiring: number;
-}
+export type { V1ListCounts };
 
 /**
  * Secrets of the v1 (Barbican-compatible) API in the single table, under their workspace's
@@ -33,7 +31,7 @@ export interface V1ListCounts {
  * workspace's, and the workspace's expiring secrets if it has an expiration): exact totals and
  * cheap offsets for the plain list, whatever the workspace's size.
  */
-export class V1SecretStore {
+export class V1SecretStore implements V1SecretRepository {
   private readonly lists: CountedLists;
 
   constructor(private readonly table: Table) {
