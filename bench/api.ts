@@ -11,7 +11,8 @@ export interface SecretsApi {
   list(query?: ListQuery): Promise<HttpAnswer>;
   get(secretId: string): Promise<HttpAnswer>;
   create(attributes: Record<string, unknown>, authClientId: string): Promise<HttpAnswer>;
-  patch(secretId: string, attributes: Record<string, unknown>): Promise<HttpAnswer>;
+  /** With `authClientId`, the secret moves to that auth-client. */
+  patch(secretId: string, attributes: Record<string, unknown>, authClientId?: string): Promise<HttpAnswer>;
   delete(secretId: string): Promise<HttpAnswer>;
   refresh(secretId: string): Promise<HttpAnswer>;
 }
@@ -19,6 +20,8 @@ export interface SecretsApi {
 export interface ListQuery {
   limit?: number;
   offset?: number;
+  /** Keyset paging: the page starts just after this secret id. */
+  after?: string;
   user?: string;
   authClient?: string;
 }
@@ -31,6 +34,7 @@ export function listQueryString(query: ListQuery): string {
   if (query.user !== undefined) parts.push(`filter[user]=${query.user}`);
   if (query.authClient !== undefined) parts.push(`filter[auth_client]=${query.authClient}`);
   if (query.offset !== undefined) parts.push(`page[offset]=${query.offset}`);
+  if (query.after !== undefined) parts.push(`page[after]=${query.after}`);
   if (query.limit !== undefined) parts.push(`page[limit]=${query.limit}`);
   return parts.join('&');
 }
@@ -66,14 +70,23 @@ export function secretsApi(stack: HandlerStack, workspaceId: string, apiKey: str
         },
         201,
       ),
-    patch: (secretId, attributes) =>
+    patch: (secretId, attributes, authClientId) =>
       call(
         patchHandler,
         {
           method: 'PATCH',
           route: SECRET,
           pathParameters: one(secretId),
-          body: { data: { type: 'auth-secret', id: secretId, attributes } },
+          body: {
+            data: {
+              type: 'auth-secret',
+              id: secretId,
+              attributes,
+              ...(authClientId === undefined
+                ? {}
+                : { relationships: { 'auth-client': { data: { id: authClientId, type: 'auth-client' } } } }),
+            },
+          },
         },
         200,
       ),

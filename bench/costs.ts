@@ -1,8 +1,10 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { keys, secretListNames, secretListQuery } from '../lib/store/keys';
 import type { OAuthServer } from '../test/support/oauthServer';
 import { idOf, oauth2Credentials, secretsApi, type ListQuery, type SecretsApi } from './api';
 import { startHandlerStack, type HandlerStack } from './handlerStack';
-import { totalCalls, type CostCounters } from './instrument';
-import { calls, table, units, type Section, type TargetResult } from './stats';
+import { itemBytes, totalCalls, type CostCounters } from './instrument';
+import { calls, num, table, units, type Section, type TargetResult } from './stats';
 import { v1Api, type V1Api } from './v1';
 import { createBenchWorld, inParallel, mintRefreshTokens, type BenchWorld } from './world';
 
@@ -57,7 +59,7 @@ const MIX = [
 const CREATING_CONTAINERS = 3;
 
 export async function costSection(oauth: OAuthServer): Promise<Section> {
-  const stack = await startHandlerStack();
+  const stack = await startHandlerStack({}, { billTransactions: true });
   try {
     const world = await createBenchWorld(stack.services, oauth);
     const admin = secretsApi(stack, world.workspaceId, world.admin.apiKey);
@@ -78,7 +80,8 @@ export async function costSection(oauth: OAuthServer): Promise<Section> {
         rows.push({ operation: costCase.operation, mode, cost, floor: costCase.floor(mode, prepared) });
       }
     }
-    return render(rows, cases, population.length, v1Population.length);
+    const bookkeeping = await listBlocksBytes(stack, world, population[0] ?? '');
+    return render(rows, cases, population.length, v1Population.length, bookkeeping);
   } finally {
     await stack.stop();
   }
@@ -138,7 +141,8 @@ function listCases(stack: HandlerStack, world: BenchWorld, admin: SecretsApi): C
       const query = { ...filter, limit };
       return {
         operation: `list, limit ${limit}, ${label}`,
-        floor: (mode, dataKeys) => floors({ Query: 1, BatchGetItem: 1 }, Number(dataKeys))(mode),
+        floor: (mode, dataKeys) =>
+          floors({ GetItem: 1, Query: STATE_PARTITIONS, BatchGetItem: 1 }, Number(dataKeys))(mode),
         why: 'list',
         warmUp: () => admin.list(query),
         prepare: async () => String(await distinctDataKeys(stack, world, query)),
@@ -175,6 +179,8 @@ function singleCases(
     if (!token) throw new Error('out of minted refresh tokens');
     return idOf(await admin.create({ credentials: oauth2Credentials(token) }, world.providerClientId));
   };
+  const onOAuth2 = async () =>
+    idOf(await admin.create({ credentials: oauth2Credentials() }, world.providerClientId));
   const otherCredentials = { credentials: { api_key: 'rotated' } };
   return [
     {
@@ -187,7 +193,7 @@ function singleCases(
     },
     {
       operation: 'create',
-      floor: floors({ GetItem: 1, PutItem: 1 }, 1),
+      floor: floors({ GetItem: 1, BatchGetItem: 1, TransactWriteItems: 1 }, 1),
       why: 'create',
       warmUp: fresh,
       prepare: async () => '',
@@ -210,8 +216,16 @@ function singleCases(
       run: (id) => admin.patch(id, otherCredentials),
     },
     {
+      operation: 'patch (move to another auth-client)',
+      floor: floors({ GetItem: 3, BatchGetItem: 1, TransactWriteItems: 1 }, 2),
+      why: 'patchMove',
+      warmUp: async () => admin.patch(await onOAuth2(), {}, world.oauth2ClientId),
+      prepare: onOAuth2,
+      run: (id) => admin.patch(id, {}, world.oauth2ClientId),
+    },
+    {
       operation: 'delete',
-      floor: floors({ DeleteItem: 1 }, 0),
+      floor: floors({ GetItem: 1, TransactWriteItems: 1 }, 0),
       why: 'delete',
       warmUp: async () => admin.delete(await fresh()),
       prepare: fresh,
@@ -247,16 +261,33 @@ const V1_POPULATION = 150;
 
 function v1Cases(api: V1Api, population: readonly string[]): CostCase[] {
   let next = 0;
+  let created = population.length;
   const existing = async () => population[next++ % population.length] ?? '';
   return [
     ...[10, 100].map((limit): CostCase => ({
       operation: `v1 list, limit ${limit}`,
-      floor: floors({ Query: 1 }, 0),
+      floor: floors({ BatchGetItem: 1, Query: 1 }, 0),
       why: 'v1list',
       warmUp: () => api.list(limit),
       prepare: async () => '',
       run: () => api.list(limit),
     })),
+    {
+      operation: 'v1 create',
+      floor: floors({ BatchGetItem: 1, TransactWriteItems: 1 }, 1),
+      why: 'v1create',
+      warmUp: () => api.create(created++),
+      prepare: async () => '',
+      run: () => api.create(created++),
+    },
+    {
+      operation: 'v1 delete',
+      floor: floors({ GetItem: 1, TransactWriteItems: 1 }, 0),
+      why: 'v1delete',
+      warmUp: async () => api.delete(await api.create(created++)),
+      prepare: () => api.create(created++),
+      run: (id) => api.delete(id),
+    },
     {
       operation: 'v1 get (metadata)',
       floor: floors({ GetItem: 1 }, 0),
@@ -276,44 +307,78 @@ function v1Cases(api: V1Api, population: readonly string[]): CostCase[] {
   ];
 }
 
+const SAMPLE = { workspaceId: 'w', userId: 'u', authClientId: 'a', state: 'ready' as const };
+/** The counted lists an auth-secret is in: one per combination of the list filters. */
+const V2_LISTS = secretListNames(SAMPLE).length;
+/** The lists a move to another auth-client leaves (and joins as many). */
+const MOVED_LISTS = secretListNames(SAMPLE).filter(
+  (name) => !secretListNames({ ...SAMPLE, authClientId: 'b' }).includes(name),
+).length;
+/** The index partitions a list without filter[state] reads and merges. */
+const STATE_PARTITIONS = secretListQuery('w', {}).partitions.length;
+
 const WHY: Record<string, string> = {
   list:
-    'Warm: 1 Query on the filter’s KEYS_ONLY index (one page while the keys fit in 1 MB: about 5,500 secrets, see ‘Offset cost growth’) ' +
-    'to count and skip, + 1 BatchGetItem of the page’s items (≤ 100 keys); the access cache holds the API key ' +
-    'record + membership and the envelope holds the unwrapped data keys, so no KMS call. Cold: + 1 BatchGetItem ' +
-    '(API key + membership in one round trip), + 1 KMS Decrypt per distinct data key on the page (concurrent ' +
-    'opens of one key wait for a single unwrap).',
+    'Warm: 1 GetItem of the list’s total (strongly consistent: `meta.total`) + 1 Query on the filter’s ' +
+    `KEYS_ONLY index per state partition (${STATE_PARTITIONS} without filter[state], merged by id; all but the ` +
+    'ready one mostly empty) for the page’s keys and one more (is there a next page?), + 1 BatchGetItem of the page’s ' +
+    'items (≤ 100 keys); none of it grows with the workspace (see ‘Offset cost growth’). The access cache holds ' +
+    'the API key record + membership and the envelope holds the unwrapped data keys, so no KMS call. Cold: + 1 ' +
+    'BatchGetItem (API key + membership in one round trip), + 1 KMS Decrypt per distinct data key on the page ' +
+    '(concurrent opens of one key wait for a single unwrap).',
   get:
     'Warm: 1 GetItem (strongly consistent, so a read after a write sees it: 1 RCU for an item under 4 KB); ' +
     'auth from the access cache, data key from the envelope cache. Cold: + 1 BatchGetItem for auth, + 1 KMS ' +
     'Decrypt for the item’s data key.',
   create:
     'Warm: 1 GetItem (the auth-client: it must belong to the tenant, and its type decides the credentials’ ' +
-    'shape) + 1 conditional PutItem; the workspace’s sealing data key is reused for DATA_KEY_MAX_AGE_SECONDS ' +
-    '(then 1 GenerateDataKey). Cold: + 1 BatchGetItem for auth, + 1 GenerateDataKey.',
+    `shape) + 1 BatchGetItem (the totals of the ${V2_LISTS} counted lists the secret joins: one per combination ` +
+    'of filter[user], filter[auth_client] and filter[state]) + 1 TransactWriteItems: the conditional PutItem of the secret, a check ' +
+    'that the auth-client exists and an update of its usage count (not being deleted), and each list’s total ' +
+    'and block. The workspace’s sealing data key is reused for DATA_KEY_MAX_AGE_SECONDS (then 1 ' +
+    'GenerateDataKey). Cold: + 1 BatchGetItem for auth, + 1 GenerateDataKey.',
   patchName:
-    'Warm: 1 GetItem (the version the conditional write checks) + 1 conditional PutItem; the answer shows the ' +
-    'credentials, opened with the cached data key. Cold: + 1 BatchGetItem for auth, + 1 KMS Decrypt.',
+    'Warm: 1 GetItem (the version the conditional write checks) + 1 conditional PutItem: the secret stays in ' +
+    'the same lists, so no count changes; the answer shows the credentials, opened with the cached data key. ' +
+    'Cold: + 1 BatchGetItem for auth, + 1 KMS Decrypt.',
   patchCredentials:
     'Warm: GetItem of the secret + GetItem of its auth-client (the new credentials are checked against its ' +
-    'type) + 1 conditional PutItem; sealing reuses the cached data key. Cold: + 1 BatchGetItem for auth, ' +
-    '+ 1 GenerateDataKey (the old credentials are not opened).',
+    'type) + 1 conditional PutItem (same lists); sealing reuses the cached data key. Cold: + 1 BatchGetItem for ' +
+    'auth, + 1 GenerateDataKey (the old credentials are not opened).',
+  patchMove:
+    'Warm: GetItem of the new auth-client, GetItem of the secret, then the move: GetItem of the secret again ' +
+    `(the store’s own read, for where it is counted), 1 BatchGetItem (the totals of the ${MOVED_LISTS} lists it joins) and ` +
+    '1 TransactWriteItems in place of the PutItem: the secret, both auth-clients’ usage (and a check of the ' +
+    `new one), out of ${MOVED_LISTS} lists (total and block each) and into ${MOVED_LISTS}. Cold: + 1 BatchGetItem for auth, + 2 KMS ` +
+    '(Decrypt the credentials, checked against the new client’s type; GenerateDataKey to seal them again, ' +
+    'bound to the new auth-client).',
+  delete:
+    'Warm: 1 GetItem (the version, and where the secret is counted) + 1 TransactWriteItems: the DeleteItem ' +
+    `conditional on that version, the auth-client’s usage, and the total and block of each of its ${V2_LISTS} lists. ` +
+    'Cold: + 1 BatchGetItem for auth. No KMS: nothing is opened.',
+  refresh:
+    'Conditional UpdateItem (the lease, taken without reading first: one refresh spends a refresh token), GetItem ' +
+    '(auth-client), then GetItem + conditional PutItem (save under the lease, applied to the secret as it is ' +
+    'now); no list changes. Warm: no KMS (client-secret and credential data keys cached, sealing key reused). ' +
+    'Cold: + 1 BatchGetItem for auth, + 3 KMS (Decrypt client secret, Decrypt credentials: different encryption ' +
+    'contexts; GenerateDataKey to seal the new tokens, which also opens them for the answer).',
   v1list:
-    'X-Project-Id names the workspace. 1 Query on the v1 list index, which projects every field a ' +
-    'list shows, so the page and `total` come from it and no item or payload is read; no KMS (nothing is ' +
-    'opened). Cold: + 1 BatchGetItem for auth. Like the v2 list it walks every entry of the workspace, and its ' +
-    'entries are larger than v2’s KEYS_ONLY ones.',
+    'X-Project-Id names the workspace. The plain list (no filter, no sort) of a workspace with no expiring ' +
+    'secret: 1 BatchGetItem (the totals of the workspace’s v1 list and of its expiring secrets: `total`, and ' +
+    'whether any secret can have expired) + 1 Query on the v1 list index, which projects every field a list ' +
+    'shows, from the block holding the offset: no item or payload read, no KMS. Cold: + 1 BatchGetItem for auth.',
+  v1create:
+    '1 BatchGetItem (the totals of the lists the secret joins; with an expiration, the expiring list too) + 1 ' +
+    'TransactWriteItems (the conditional PutItem, each list’s total and block); the payload sealed with the ' +
+    'cached data key. Cold: + 1 BatchGetItem for auth, + 1 GenerateDataKey.',
+  v1delete:
+    '1 GetItem (the version, the expiration, where it is counted) + 1 TransactWriteItems (the DeleteItem ' +
+    'conditional on that version and on not having expired, each list’s total and block). Cold: + 1 ' +
+    'BatchGetItem for auth. No KMS.',
   v1get: '1 GetItem; no KMS (the payload is not opened). Cold: + 1 BatchGetItem for auth.',
   v1payload:
     '1 GetItem, then the payload opened with the cached data key. Cold: + 1 BatchGetItem for auth, ' +
     '+ 1 KMS Decrypt.',
-  delete: 'Warm: 1 conditional DeleteItem. Cold: + 1 BatchGetItem for auth. No KMS: nothing is opened.',
-  refresh:
-    'Conditional UpdateItem (the lease, taken without reading first: one refresh spends a refresh token), GetItem ' +
-    '(auth-client), then GetItem + conditional PutItem (save under the lease, applied to the secret as it is ' +
-    'now). Warm: no KMS (client-secret and credential data keys cached, sealing key reused). Cold: + 1 ' +
-    'BatchGetItem for auth, + 3 KMS (Decrypt client secret, Decrypt credentials: different encryption ' +
-    'contexts; GenerateDataKey to seal the new tokens, which also opens them for the answer).',
 };
 
 function matchesFloor(cost: CostCounters, floor: Floor): 'at floor' | string {
@@ -331,12 +396,19 @@ function matchesFloor(cost: CostCounters, floor: Floor): 'at floor' | string {
 const floorText = (floor: Floor) =>
   `${calls({ dynamoCalls: { ...floor.dynamo } })}; KMS ${Number.isNaN(floor.kms) ? '?' : floor.kms}`;
 
-function render(rows: Row[], cases: CostCase[], populationSize: number, v1PopulationSize: number): Section {
+function render(
+  rows: Row[],
+  cases: CostCase[],
+  populationSize: number,
+  v1PopulationSize: number,
+  bookkeeping: Bookkeeping,
+): Section {
   const tableRows = rows.map((row) => [
     row.operation,
     row.mode,
     calls(row.cost),
     String(totalCalls(row.cost)),
+    String(row.cost.sequential),
     units(row.cost.readCapacity),
     units(row.cost.writeCapacity),
     String(row.cost.kmsCalls),
@@ -352,14 +424,31 @@ function render(rows: Row[], cases: CostCase[], populationSize: number, v1Popula
       `${CREATING_CONTAINERS} containers, so they are sealed under ${CREATING_CONTAINERS} data keys. ` +
       `**warm**: the container has served the same kind of request before; **cold**: a new container ` +
       `(new clients, empty access and data-key caches). RCU/WCU are the capacity units DynamoDB reports ` +
-      `(index queries and BatchGetItem read eventually consistent: half a unit per 4 KB).` +
+      `(index queries and BatchGetItem read eventually consistent: half a unit per 4 KB), except for ` +
+      `TransactWriteItems, where DynamoDB Local reports less than AWS bills: its WCU are computed as AWS bills ` +
+      `them, 2 per KB (rounded up) of each item the transaction puts, updates, deletes or checks, from the ` +
+      `items' sizes (bench/instrument.ts). **sequential**: the ` +
+      `round trips the request waits for in turn (requests sent together count once).` +
       ` The v1 rows run the Barbican v1 handlers (functions/v1*.ts) on ${v1PopulationSize} v1 secrets ` +
       `(64-byte text payloads) of the same workspace, also from ${CREATING_CONTAINERS} containers.`,
     '',
     table(
-      ['operation', 'container', 'DynamoDB round trips', 'total', 'RCU', 'WCU', 'KMS', 'floor', 'vs floor'],
+      [
+        'operation',
+        'container',
+        'DynamoDB round trips',
+        'total',
+        'sequential',
+        'RCU',
+        'WCU',
+        'KMS',
+        'floor',
+        'vs floor',
+      ],
       tableRows,
     ),
+    '',
+    ...writeComparison(rows, bookkeeping),
     '',
     'Why these floors:',
     '',
@@ -373,6 +462,112 @@ function render(rows: Row[], cases: CostCase[], populationSize: number, v1Popula
   return { title: 'Cost per operation (counted)', markdown, targets };
 }
 
+/**
+ * Warm writes in the report before counted lists (commit 0eb7f5d, measured on dynalite; counts do not
+ * depend on the engine): one conditional write each, no list bookkeeping. v1 writes were not measured
+ * then; by design they were 1 PutItem (create) and 1 DeleteItem (delete).
+ */
+const WRITES_BEFORE: ReadonlyArray<{
+  operation: string;
+  calls: string;
+  total: number;
+  wcu: number | undefined;
+}> = [
+  { operation: 'create', calls: 'GetItem 1, PutItem 1', total: 2, wcu: 2 },
+  { operation: 'patch (name)', calls: 'GetItem 1, PutItem 1', total: 2, wcu: 2 },
+  { operation: 'patch (credentials)', calls: 'GetItem 2, PutItem 1', total: 3, wcu: 2 },
+  { operation: 'delete', calls: 'DeleteItem 1', total: 1, wcu: 2 },
+  { operation: 'refresh', calls: 'GetItem 2, PutItem 1, UpdateItem 1', total: 4, wcu: 4 },
+  { operation: 'v1 create', calls: 'PutItem 1', total: 1, wcu: undefined },
+  { operation: 'v1 delete', calls: 'DeleteItem 1', total: 1, wcu: undefined },
+];
+
+/** The write cost the counted lists add: warm writes now against the report before them. */
+function writeComparison(rows: Row[], bookkeeping: Bookkeeping): string[] {
+  const warm = (operation: string) => rows.find((row) => row.mode === 'warm' && row.operation === operation);
+  const compared = WRITES_BEFORE.flatMap((before) => {
+    const now = warm(before.operation);
+    return now ? [{ before, now }] : [];
+  });
+  const move = warm('patch (move to another auth-client)');
+  const refresh = warm('refresh');
+  const create = warm('create');
+  const remove = warm('delete');
+  const wcu = (value: number | undefined) => (value === undefined ? 'not measured' : units(value));
+  return [
+    '**The write cost of counted lists** (warm, against the report before them, commit 0eb7f5d):',
+    '',
+    table(
+      ['operation', 'before: calls', 'before: WCU', 'now: calls', 'now: WCU', 'WCU added'],
+      [
+        ...compared.map(({ before, now }) => [
+          before.operation,
+          `${before.total} (${before.calls})`,
+          wcu(before.wcu),
+          `${totalCalls(now.cost)} (${calls(now.cost)})`,
+          units(now.cost.writeCapacity),
+          before.wcu === undefined ? 'n/a' : units(now.cost.writeCapacity - before.wcu),
+        ]),
+        ...(move
+          ? [
+              [
+                move.operation,
+                'not possible before',
+                '',
+                `${totalCalls(move.cost)} (${calls(move.cost)})`,
+                units(move.cost.writeCapacity),
+                '',
+              ],
+            ]
+          : []),
+      ],
+    ),
+    '',
+    `A write that adds, moves or removes a secret is now one TransactWriteItems with the secret's lists (total ` +
+      `and block item of each: ${V2_LISTS} lists for an auth-secret, 1 for a v1 secret without an expiration) and, for ` +
+      `auth-secrets, its auth-client's usage count. DynamoDB bills a transactional write twice (2 WCU per KB ` +
+      `per item), and each counter is an item of its own, so ` +
+      (create && remove
+        ? `a create costs ${units(create.cost.writeCapacity)} WCU and a delete ${units(remove.cost.writeCapacity)} ` +
+          `instead of 2 each, and each adds a BatchGetItem (create: the lists' totals) or a GetItem (delete: where ` +
+          `the secret is counted) before the write. `
+        : '') +
+      `A PATCH that keeps the secret in its lists (name, state, credentials) writes as before: one PutItem. ` +
+      `Each secret's item also records which block of each list counts it (\`listBlocks\`: ` +
+      `${num(bookkeeping.listBlocks)} of the ${num(bookkeeping.item)} bytes of an auth-secret's item here), so ` +
+      `that a delete needs no search; items cross a KB boundary sooner, and every write of the item costs by the ` +
+      `KB` +
+      (refresh && refresh.cost.writeCapacity > REFRESH_WCU_BEFORE
+        ? ` (a refresh's two writes cost ${units(refresh.cost.writeCapacity)} WCU instead of ${REFRESH_WCU_BEFORE})`
+        : '') +
+      `. ` +
+      `Reads pay nothing for it, and a list page no longer reads every key of the workspace (see ` +
+      `'Offset cost growth').`,
+  ];
+}
+
+const REFRESH_WCU_BEFORE = WRITES_BEFORE.find((before) => before.operation === 'refresh')?.wcu ?? NaN;
+
+interface Bookkeeping {
+  /** Bytes (as DynamoDB sizes items) of a secret's item, and of its `listBlocks` attribute. */
+  readonly item: number;
+  readonly listBlocks: number;
+}
+
+/** How much of a secret's item is list bookkeeping (read outside the counts). */
+async function listBlocksBytes(
+  stack: HandlerStack,
+  world: BenchWorld,
+  secretId: string,
+): Promise<Bookkeeping> {
+  const { Item: item } = await stack.services.table.client.send(
+    new GetCommand({ TableName: stack.services.table.name, Key: keys.secret(world.workspaceId, secretId) }),
+  );
+  stack.take();
+  if (!item) throw new Error(`secret ${secretId} not found`);
+  return { item: itemBytes(item), listBlocks: itemBytes({ listBlocks: item.listBlocks }) };
+}
+
 function costTargets(rows: Row[]): TargetResult[] {
   const warm = (prefix: string) =>
     rows.filter((row) => row.mode === 'warm' && row.operation.startsWith(prefix));
@@ -383,13 +578,25 @@ function costTargets(rows: Row[]): TargetResult[] {
       )
       .join('; ');
   const readTarget = (name: string, selected: Row[]): TargetResult => {
-    const pass = selected.every(
-      (row) => row.cost.kmsCalls === 0 && totalCalls(row.cost) >= 1 && totalCalls(row.cost) <= 2,
+    const over = selected.filter(
+      (row) => row.cost.kmsCalls !== 0 || totalCalls(row.cost) < 1 || totalCalls(row.cost) > 2,
     );
+    const sequential = Math.max(...over.map((row) => row.cost.sequential));
     return {
       target: `${name}: no KMS call, one or two DynamoDB round trips`,
-      pass,
+      pass: over.length === 0,
       measured: describe(selected),
+      ...(over.length === 0
+        ? {}
+        : {
+            note:
+              `${over.map((row) => row.operation).join(', ')}: the list's total is a request of its own (a ` +
+              `strongly consistent GetItem of its counter) besides the page's keys and items, so a v2 list makes ` +
+              `${Math.max(...over.map((row) => totalCalls(row.cost)))} requests (a Query per state partition); a ` +
+              `request waits for ${sequential} of them in turn (lib/store/secrets.ts \`list()\` ` +
+              `awaits the total before it starts the index Query; sent beside it, a page would wait for 2). Before ` +
+              `counted lists the page's Query counted the total itself, by reading every key of the list.`,
+          }),
     };
   };
   const creates = rows.filter((row) => row.operation === 'create');
@@ -404,18 +611,27 @@ function costTargets(rows: Row[]): TargetResult[] {
       ...warm('v1 list'),
     ]),
     {
-      target: 'create: at most one KMS call and one write (warm and cold)',
-      pass: creates.every(
-        (row) =>
-          row.cost.kmsCalls <= 1 &&
-          (row.cost.dynamoCalls.PutItem ?? 0) + (row.cost.dynamoCalls.UpdateItem ?? 0) === 1 &&
-          (row.cost.dynamoCalls.BatchWriteItem ?? 0) === 0,
-      ),
+      target: 'create: at most one KMS call and one write request (warm and cold)',
+      pass: creates.every((row) => row.cost.kmsCalls <= 1 && writeRequests(row.cost) === 1),
       measured: creates
-        .map((row) => `${row.mode}: ${row.cost.kmsCalls} KMS, ${row.cost.dynamoCalls.PutItem ?? 0} PutItem`)
+        .map(
+          (row) =>
+            `${row.mode}: ${row.cost.kmsCalls} KMS, ${writeRequests(row.cost)} write request ` +
+            `(${calls({ dynamoCalls: pick(row.cost.dynamoCalls, WRITE_OPERATIONS) })}), ` +
+            `${units(row.cost.writeCapacity)} WCU`,
+        )
         .join('; '),
     },
   ];
 }
+
+const WRITE_OPERATIONS = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems'];
+
+/** Write requests: a TransactWriteItems is one request (one atomic write of several items). */
+const writeRequests = (cost: CostCounters) =>
+  WRITE_OPERATIONS.reduce((sum, name) => sum + (cost.dynamoCalls[name] ?? 0), 0);
+
+const pick = (counts: Record<string, number>, names: readonly string[]) =>
+  Object.fromEntries(Object.entries(counts).filter(([name]) => names.includes(name)));
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;

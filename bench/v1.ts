@@ -1,17 +1,25 @@
 import { handler as createHandler } from '../functions/v1SecretsCreate';
+import { handler as deleteHandler } from '../functions/v1SecretsDelete';
 import { handler as getHandler } from '../functions/v1SecretsGet';
 import { handler as listHandler } from '../functions/v1SecretsList';
 import { handler as payloadHandler } from '../functions/v1SecretsPayloadGet';
 import type { HandlerStack, HttpAnswer, LambdaHandler } from './handlerStack';
 
 /** The Barbican v1 secrets API (functions/v1*.ts) through its real handlers. */
-const handlers = { list: listHandler, create: createHandler, get: getHandler, payload: payloadHandler };
+const handlers = {
+  list: listHandler,
+  create: createHandler,
+  get: getHandler,
+  payload: payloadHandler,
+  delete: deleteHandler,
+};
 
 export interface V1Api {
   list(limit: number, offset?: number): Promise<HttpAnswer>;
   create(index: number): Promise<string>;
   get(secretId: string): Promise<HttpAnswer>;
   payload(secretId: string): Promise<HttpAnswer>;
+  delete(secretId: string): Promise<HttpAnswer>;
 }
 
 /** The v1 endpoints as one caller sees them, naming the workspace as Barbican's project. */
@@ -75,5 +83,7 @@ export function v1Api(stack: HandlerStack, workspaceId: string, apiKey: string):
         { method: 'GET', route: '/v1/secrets/{secretId}/payload', secretId, accept: 'text/plain' },
         200,
       ),
+    delete: (secretId) =>
+      call(handlers.delete, { method: 'DELETE', route: '/v1/secrets/{secretId}', secretId }, 204),
   };
 }
