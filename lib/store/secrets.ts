@@ -283,11 +283,10 @@ export class SecretStore implements SecretRepository {
   async list(workspaceId: string, filter: SecretListFilter, page: SecretPageRequest): Promise<SecretPage> {
     const listName = secretListName(workspaceId, filter);
     const query = secretListQuery(workspaceId, filter);
-    const [total, from] = await Promise.all([
-      this.lists.count(listName),
-      this.startOf(listName, query, page),
-    ]);
-    if (!from) return { secrets: [], total, more: false };
+    // The total is read beside everything else: it never waits, and nothing waits for it.
+    const totalRead = this.lists.count(listName);
+    const from = await this.startOf(listName, query, page);
+    if (!from) return { secrets: [], total: await totalRead, more: false };
     // One Query per partition (one per state without filter[state]), each up to the page's end and
     // one more (to tell whether anything follows); merged by sort key, they are the list from `from`.
     const wanted = from.skip + page.limit + 1;
@@ -329,7 +328,7 @@ export class SecretStore implements SecretRepository {
         return [];
       }
     });
-    return { secrets, total, more: index.length > from.skip + page.limit };
+    return { secrets, total: await totalRead, more: index.length > from.skip + page.limit };
   }
 
   /** Where in the index a page starts: the first sort key to read, and how many entries to skip there. */
