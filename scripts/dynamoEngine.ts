@@ -218,7 +218,8 @@ function engineFiles(): { jar: string; libraryPath: string } {
   };
 }
 
-function freeLoopbackPort(): Promise<number> {
+/** A port free on 127.0.0.1 right now (the engine, the local server and the tests take theirs so). */
+export function freeLoopbackPort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once('error', reject);

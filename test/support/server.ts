@@ -1,8 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freeLoopbackPort } from '../../scripts/dynamoEngine';
 import { LOCAL_TABLE_NAME } from '../../scripts/localStack';
 import { stackOn, uniqueTableName, type TestStack } from './localStack';
 
@@ -31,17 +31,7 @@ export interface LocalServerOptions {
   readonly ownEngine?: boolean;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
+export const freePort = freeLoopbackPort;
 
 /**
  * Runs `npm start`'s own program (scripts/start.ts: DynamoDB Local + serverless-offline with the
