@@ -227,6 +227,9 @@ function gateway(rules: CorsRules | undefined) {
     if (replacement) {
       response = h.response(replacement.body).code(replacement.status);
       if (replacement.body !== undefined) response.type(JSON_MEDIA_TYPE);
+      // The gateway's own answers carry the headers every handler answer carries (lib/http/responseHeaders.ts).
+      response.header('Cache-Control', 'no-store');
+      response.header('X-Content-Type-Options', 'nosniff');
     } else {
       response = request.response as HapiResponse;
       for (const name of Object.keys(response.headers)) {

@@ -713,6 +713,9 @@ describe("the local gateway's own answers, as API Gateway gives them", () => {
     const response = await api.request(method, path, { auth });
     expectJsonApiError(response, 404);
     expect(response.text).not.toMatch(/offline|existingRoutes|\/v1\/secrets/i);
+    // The same headers as every handler's answer.
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
   test.each(['/v2/users/%E0%A4%A', `/v2/workspaces/%ZZ/secrets`, '/v2/us%ZZers/x'])(
@@ -720,6 +723,7 @@ describe("the local gateway's own answers, as API Gateway gives them", () => {
     async (path) => {
       const response = await api.get(path, auth);
       expectJsonApiError(response, 400);
+      expect(response.headers.get('cache-control')).toBe('no-store');
     },
   );
 
