@@ -55,8 +55,8 @@ export class SecretStore implements SecretRepository {
    * auth-client is gone or being deleted.
    */
   async create(secret: SecretRecord): Promise<SecretRecord> {
-    return this.withListRetry(async () => {
-      const { ops: listOps, listBlocks } = await this.countInto(secretListNames(secret), secret.id);
+    return withListRetry(async () => {
+      const { ops: listOps, listBlocks } = await countInto(this.lists, secretListNames(secret), secret.id);
       const created: SecretRecord = { ...secret, listBlocks };
       await this.transactGuarded({
         own: { put: { Item: toItem(created), ConditionExpression: 'attribute_not_exists(pk)' } },
@@ -86,7 +86,7 @@ export class SecretStore implements SecretRepository {
     }
     // It moves between lists (another auth-client, another state): count it out of the old ones,
     // into the new.
-    await this.withListRetry(async () => {
+    await withListRetry(async () => {
       const current = await this.get(secret.workspaceId, secret.id);
       if (!current || current.version !== expectedVersion) throw new ConditionFailedError();
       await this.move(current, secret, condition);
@@ -235,7 +235,7 @@ export class SecretStore implements SecretRepository {
     secretId: string,
     options: { authClientId?: string } = {},
   ): Promise<void> {
-    await this.withListRetry(async () => {
+    await withListRetry(async () => {
       const current = await this.get(workspaceId, secretId);
       if (!current) throw new ConditionFailedError();
       // A cascade deletes only the secrets still on the auth-client it empties: one moved away
@@ -359,7 +359,7 @@ export class SecretStore implements SecretRepository {
     const lists = secretListNames(next);
     const { leaving, listBlocks: kept } = splitBlocks(current.listBlocks ?? {}, lists);
     const joining = lists.filter((list) => kept[list] === undefined);
-    const { ops: joinOps, listBlocks: joined } = await this.countInto(joining, next.id);
+    const { ops: joinOps, listBlocks: joined } = await countInto(this.lists, joining, next.id);
     const written: SecretRecord = { ...next, listBlocks: { ...kept, ...joined } };
     // A secret stored before lists were counted was not in its auth-client's usage either: it
     // is counted into the new client's usage now, and out of no one's.
@@ -385,11 +385,6 @@ export class SecretStore implements SecretRepository {
     return written;
   }
 
-  /** Reads the lists' totals and returns the operations that count `id` into each, and where. */
-  private countInto(lists: readonly string[], id: string) {
-    return countInto(this.lists, lists, id);
-  }
-
   /**
    * One transaction: the secret's own write, its auth-clients' checks and usage counts, and its
    * list counts. Tells apart which of them stopped it.
@@ -407,11 +402,6 @@ export class SecretStore implements SecretRepository {
       if (error.failed.some((index) => index <= parts.authClients.length)) throw new AuthClientGoneError();
       throw new ListsMovedError();
     }
-  }
-
-  /** Runs a write again from its reads when the lists' heads moved under it. */
-  private withListRetry<T>(write: () => Promise<T>): Promise<T> {
-    return withListRetry(write);
   }
 
   private onMisplaced(error: MisplacedRecordError): void {

@@ -13,6 +13,7 @@ import type { Services } from '../../lib/services';
 import { BLOCK_SIZE } from '../../lib/store/countedLists';
 import type { SecretListFilter } from '../../lib/store/keys';
 import { createMember, createWorld, type World } from '../support/fixtures';
+import { walkSecrets } from '../support/lists';
 import { startTestStack, type TestStack } from '../support/localStack';
 
 let stack: TestStack;
@@ -47,19 +48,9 @@ async function newWorkspaceMembership(): Promise<Membership> {
   return membershipOf(fresh.workspaceId, fresh.admin.id);
 }
 
-/** Every secret of a list, by walking its pages by key (the truth the counts must agree with). */
-async function walk(workspaceId: string, filter: SecretListFilter): Promise<SecretRecord[]> {
-  const all: SecretRecord[] = [];
-  let page = await services.secrets.list(workspaceId, filter, { offset: 0, limit: 100 });
-  all.push(...page.secrets);
-  while (page.more) {
-    const last = all.at(-1);
-    if (!last) break;
-    page = await services.secrets.list(workspaceId, filter, { after: last.id, limit: 100 });
-    all.push(...page.secrets);
-  }
-  return all;
-}
+/** Every secret of the list, walked by key. */
+const walk = (workspaceId: string, filter: SecretListFilter) =>
+  walkSecrets(services.secrets, workspaceId, filter);
 
 test('50 concurrent creates into one workspace all succeed, and the total then says 50', async () => {
   const membership = await newWorkspaceMembership();

@@ -13,6 +13,7 @@ import type { SecretListFilter } from '../../lib/store/keys';
 import type { SecretRepository } from '../../lib/store/ports';
 import { toItem } from '../../lib/store/secrets';
 import { createWorld } from '../support/fixtures';
+import { walkSecrets } from '../support/lists';
 import { startTestStack, type TestStack } from '../support/localStack';
 
 let stack: TestStack;
@@ -47,17 +48,9 @@ function create(membership: Membership, authClientId: string, name: string, now?
   );
 }
 
-/** Every secret of a list by walking it by key: the index itself, the truth offsets must agree with. */
-async function walk(workspaceId: string, filter: SecretListFilter): Promise<string[]> {
-  const all: string[] = [];
-  let page = await services.secrets.list(workspaceId, filter, { offset: 0, limit: 100 });
-  all.push(...page.secrets.map((secret) => secret.id));
-  while (page.more) {
-    page = await services.secrets.list(workspaceId, filter, { after: all.at(-1) ?? '', limit: 100 });
-    all.push(...page.secrets.map((secret) => secret.id));
-  }
-  return all;
-}
+/** The ids of every secret of the list, walked by key. */
+const walk = async (workspaceId: string, filter: SecretListFilter) =>
+  (await walkSecrets(services.secrets, workspaceId, filter)).map((secret) => secret.id);
 
 /** The page at every offset from `from` on, next to what the key order says it should be. */
 async function offsetPages(workspaceId: string, filter: SecretListFilter, from: number, limit = 3) {

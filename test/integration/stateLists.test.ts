@@ -15,6 +15,7 @@ import type { SecretListFilter } from '../../lib/store/keys';
 import type { SecretRepository } from '../../lib/store/ports';
 import { createAuthClient } from '../../lib/directory/admin';
 import { createMember, createWorld, type World } from '../support/fixtures';
+import { walkSecrets } from '../support/lists';
 import { startTestStack, type TestStack } from '../support/localStack';
 import {
   OAUTH_CLIENTS,
@@ -43,17 +44,9 @@ async function membershipOf(workspaceId: string, userId: string): Promise<Member
   return membership;
 }
 
-/** Every secret of a list, by walking it by key (the index itself). */
-async function walk(workspaceId: string, filter: SecretListFilter): Promise<string[]> {
-  const all: string[] = [];
-  let page = await services.secrets.list(workspaceId, filter, { offset: 0, limit: 100 });
-  all.push(...page.secrets.map((secret) => secret.id));
-  while (page.more) {
-    page = await services.secrets.list(workspaceId, filter, { after: all.at(-1) ?? '', limit: 100 });
-    all.push(...page.secrets.map((secret) => secret.id));
-  }
-  return all;
-}
+/** The ids of every secret of the list, walked by key. */
+const walk = async (workspaceId: string, filter: SecretListFilter) =>
+  (await walkSecrets(services.secrets, workspaceId, filter)).map((secret) => secret.id);
 
 type Truth = Pick<SecretRecord, 'id' | 'userId' | 'authClientId' | 'state'>;
 
