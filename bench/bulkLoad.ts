@@ -77,7 +77,7 @@ export async function loadSecrets(
     );
     records.push(secret);
   }
-  const items = bulkSecretItems(records);
+  const items = bulkSecretItems(records, services.config.listBlockSize);
   await batchWrite(services, items);
   return { records, ids: sortedIds(records), items: items.length, seconds: since(start) / 1000 };
 }
@@ -122,7 +122,7 @@ export async function loadV1Secrets(
     secret.sealedPayload = await services.envelope.seal(payload.toString('base64'), v1SecretBinding(secret));
     records.push(secret);
   }
-  const items = bulkV1SecretItems(records);
+  const items = bulkV1SecretItems(records, services.config.listBlockSize);
   await batchWrite(services, items);
   return { records, ids: sortedIds(records), items: items.length, seconds: since(start) / 1000 };
 }
@@ -133,7 +133,10 @@ export async function loadV1Secrets(
  * The secret's item is V1SecretStore's shape (lib/store/v1Secrets.ts, toItem): attributes that
  * are null stay absent.
  */
-export function bulkV1SecretItems(secrets: readonly V1SecretRecord[]): Array<Record<string, unknown>> {
+export function bulkV1SecretItems(
+  secrets: readonly V1SecretRecord[],
+  listBlockSize: number,
+): Array<Record<string, unknown>> {
   const members = new Map<string, string[]>();
   for (const secret of secrets) {
     if (secret.expiration !== null) throw new Error('bulk v1 loads are of secrets without an expiration');
@@ -142,7 +145,7 @@ export function bulkV1SecretItems(secrets: readonly V1SecretRecord[]): Array<Rec
     ids.push(secret.id);
     members.set(list, ids);
   }
-  const { items, blocksOf } = bulkListItems(members);
+  const { items, blocksOf } = bulkListItems(members, listBlockSize);
   return [
     ...secrets.map((secret) => {
       const present = Object.fromEntries(

@@ -1,5 +1,5 @@
 import type { SecretRecord } from '../lib/model';
-import { BLOCK_SIZE } from '../lib/store/countedLists';
+import { listBlockSize } from '../lib/config';
 import { keys, secretListNames, secretListQuery } from '../lib/store/keys';
 import { secretsApi, type ListQuery, type SecretsApi } from './api';
 import { loadSecrets, loadV1Secrets, type Loaded } from './bulkLoad';
@@ -28,6 +28,8 @@ const LISTS_PER_SECRET = secretListNames({
 const STATE_PARTITIONS = secretListQuery('w', {}).partitions.length;
 const OFFSETS = [0, 100, 10_000] as const;
 const PAGE = 10;
+/** The handler stack's block size (it runs with this process's environment). */
+const BLOCK_SIZE = listBlockSize();
 const WHOLE_ITEMS = 10_000;
 /** The workspace whose offset 10,000 the target compares with reading 10,000 whole items. */
 const TARGET_SIZE = 20_000;

@@ -20,6 +20,8 @@ export interface Config {
    * permanent refusal) answers with that refresh's result instead of spending the grant again.
    */
   readonly refreshCoalesceSeconds: number;
+  /** How many members a counted list's block holds before a new one opens (lib/store/countedLists.ts). */
+  readonly listBlockSize: number;
   /** Access token lifetime assumed when neither the provider nor the auth-client gives one. */
   readonly defaultTokenLifetimeSeconds: number;
   /** The scheduled refresh takes secrets expiring within this many seconds. */
@@ -82,6 +84,11 @@ function readPublicBaseUrl(raw: string | undefined): string | undefined {
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 
+/** LIST_BLOCK_SIZE: members per counted-list block (default 100); see lib/store/countedLists.ts. */
+export function listBlockSize(env: Env = process.env): number {
+  return positiveInteger(env, 'LIST_BLOCK_SIZE', 100);
+}
+
 export function readConfig(env: Env = process.env): Config {
   const kmsKeyId = env.KMS_KEY_ID || undefined;
   const localKeyFile = env.LOCAL_KEY_FILE || undefined;
@@ -101,6 +108,7 @@ export function readConfig(env: Env = process.env): Config {
     ),
     refreshTimeoutMs: positiveInteger(env, 'REFRESH_TIMEOUT_MS', 8000),
     refreshCoalesceSeconds: nonNegativeInteger(env, 'REFRESH_COALESCE_SECONDS', 5),
+    listBlockSize: listBlockSize(env),
     defaultTokenLifetimeSeconds: positiveInteger(env, 'DEFAULT_TOKEN_LIFETIME_SECONDS', 3600),
     refreshWindowSeconds: positiveInteger(env, 'REFRESH_WINDOW_SECONDS', 600),
     refreshConcurrency: positiveInteger(env, 'REFRESH_CONCURRENCY', 8),

@@ -50,8 +50,8 @@ export function createServices(
     config,
     directory: new DirectoryStore(table, { accessCacheMs: config.accessCacheSeconds * 1000 }),
     authClients: new AuthClientStore(table),
-    secrets: new SecretStore(table),
-    v1Secrets: new V1SecretStore(table),
+    secrets: new SecretStore(table, config.listBlockSize),
+    v1Secrets: new V1SecretStore(table, config.listBlockSize),
     envelope: new Envelope(provider, { dataKeyMaxAgeMs: config.dataKeyMaxAgeSeconds * 1000 }),
     table,
   };

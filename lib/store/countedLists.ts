@@ -14,16 +14,18 @@ import type { Table, TransactionOp } from './table';
  *   start up to the next block's start.
  * Every write that adds or removes a member updates its list's total and block in the same
  * transaction as the member itself, so the counts are exact, even across crashes. A new member
- * goes into the head block until BLOCK_SIZE members have gone there, then opens a new block at
+ * goes into the head block until `blockSize` members have gone there, then opens a new block at
  * its own id. The first block starts at '' (before every id), so that a member whose id sorts
  * before all others (a clock behind the rest, an id made earlier) still has a block. Deletes
  * shrink blocks; empty blocks stay (a few bytes each).
  *
  * Skipping to offset N reads the block items in order until their counts pass N (about N /
- * BLOCK_SIZE items of ~40 bytes), then at most one block's worth of index keys: a cost in
+ * blockSize items of ~40 bytes), then at most one block's worth of index keys: a cost in
  * proportion to the offset, a small fraction of reading N keys, and nothing at offset 0.
+ *
+ * The block size (LIST_BLOCK_SIZE, default 100) only decides when a new block opens: lists written
+ * under one size read correctly under another.
  */
-export const BLOCK_SIZE = 100;
 const FIRST_BLOCK = '';
 
 const totalSchema = z.object({
@@ -41,7 +43,10 @@ const blockSchema = z.object({ sk: z.string(), n: z.number().int() });
 export type ListBlocks = Record<string, string>;
 
 export class CountedLists {
-  constructor(private readonly table: Table) {}
+  constructor(
+    private readonly table: Table,
+    private readonly blockSize: number,
+  ) {}
 
   /** The totals of `lists` (absent: the list has never had a member), read consistently. */
   async totals(lists: readonly string[]): Promise<Map<string, ListTotal>> {
@@ -104,7 +109,7 @@ export class CountedLists {
     // block may only open at an id after every id the head counts (headLast): an older id (made
     // earlier by a writer that stalled, or an old secret moving in) is counted into the head even
     // when it is full. A total written before headLast was kept never opens a block.
-    if (total.headCount >= BLOCK_SIZE && total.headLast !== undefined && id > total.headLast) {
+    if (total.headCount >= this.blockSize && total.headLast !== undefined && id > total.headLast) {
       return {
         blockStart: id,
         ops: [
@@ -178,9 +183,9 @@ export class CountedLists {
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
         ExpressionAttributeValues: { ':pk': pk, ':prefix': LIST_BLOCK_PREFIX },
         ProjectionExpression: 'sk, n',
-        // Blocks hold about BLOCK_SIZE members, so this many reach the offset (fewer than that when
+        // Blocks hold about blockSize members, so this many reach the offset (fewer than that when
         // deletes shrank them: then the next page); reading on to the end would cost the whole list.
-        Limit: Math.ceil((offset + 1) / BLOCK_SIZE) + 1,
+        Limit: Math.ceil((offset + 1) / this.blockSize) + 1,
         // As consistent as the total read beside it: offsets and total agree right after a write.
         ConsistentRead: true,
         ExclusiveStartKey: startKey,
@@ -231,7 +236,10 @@ function increment(key: ReturnType<typeof keys.listTotal>, attribute: string, by
  * The total and block items of lists built in one go from their members' ids (bulk loads for
  * benchmarks and fixtures), and where each member was counted.
  */
-export function bulkListItems(lists: ReadonlyMap<string, readonly string[]>): {
+export function bulkListItems(
+  lists: ReadonlyMap<string, readonly string[]>,
+  blockSize: number,
+): {
   items: Array<Record<string, unknown>>;
   blocksOf: Map<string, ListBlocks>;
 } {
@@ -240,13 +248,13 @@ export function bulkListItems(lists: ReadonlyMap<string, readonly string[]>): {
   for (const [list, unsorted] of lists) {
     const ids = [...unsorted].sort();
     if (ids.length === 0) continue;
-    for (let start = 0; start < ids.length; start += BLOCK_SIZE) {
-      const members = ids.slice(start, start + BLOCK_SIZE);
+    for (let start = 0; start < ids.length; start += blockSize) {
+      const members = ids.slice(start, start + blockSize);
       const blockStart = start === 0 ? FIRST_BLOCK : (members[0] ?? FIRST_BLOCK);
       items.push({ ...keys.listBlock(list, blockStart), n: members.length });
       for (const id of members) blocksOf.set(id, { ...blocksOf.get(id), [list]: blockStart });
     }
-    const last = ids.length - ((ids.length - 1) % BLOCK_SIZE) - 1;
+    const last = ids.length - ((ids.length - 1) % blockSize) - 1;
     items.push({
       ...keys.listTotal(list),
       count: ids.length,

@@ -46,8 +46,11 @@ import {
 export class SecretStore implements SecretRepository {
   private readonly lists: CountedLists;
 
-  constructor(private readonly table: Table) {
-    this.lists = new CountedLists(table);
+  constructor(
+    private readonly table: Table,
+    listBlockSize: number,
+  ) {
+    this.lists = new CountedLists(table, listBlockSize);
   }
 
   /**
@@ -277,7 +280,7 @@ export class SecretStore implements SecretRepository {
    * The total is the list's counter (one small read). The page's keys come from the filter's
    * KEYS_ONLY index, read from the block that holds the offset (or just after the `after` id), so
    * a page costs the same at offset 0 of a workspace of 100 or 1,000,000 secrets, and skipping
-   * costs about one block-count entry per BLOCK_SIZE secrets skipped. Only the page itself is
+   * costs about one block-count entry per block (LIST_BLOCK_SIZE) of secrets skipped. Only the page itself is
    * then read in full, with one BatchGetItem.
    */
   async list(workspaceId: string, filter: SecretListFilter, page: SecretPageRequest): Promise<SecretPage> {
@@ -504,7 +507,10 @@ export function toItem(secret: SecretRecord): Record<string, unknown> {
  * auth-clients' usage. For bulk loads (benchmarks), written with BatchWriteItem into a table that
  * holds none of these lists yet.
  */
-export function bulkSecretItems(secrets: readonly SecretRecord[]): Array<Record<string, unknown>> {
+export function bulkSecretItems(
+  secrets: readonly SecretRecord[],
+  listBlockSize: number,
+): Array<Record<string, unknown>> {
   const members = new Map<string, string[]>();
   const usage = new Map<string, { tenantId: string; authClientId: string; secrets: number }>();
   for (const secret of secrets) {
@@ -521,7 +527,7 @@ export function bulkSecretItems(secrets: readonly SecretRecord[]): Array<Record<
     };
     usage.set(key, { ...used, secrets: used.secrets + 1 });
   }
-  const { items, blocksOf } = bulkListItems(members);
+  const { items, blocksOf } = bulkListItems(members, listBlockSize);
   return [
     ...secrets.map((secret) => toItem({ ...secret, listBlocks: blocksOf.get(secret.id) ?? {} })),
     ...items,

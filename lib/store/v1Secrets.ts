@@ -34,8 +34,11 @@ export type { V1ListCounts };
 export class V1SecretStore implements V1SecretRepository {
   private readonly lists: CountedLists;
 
-  constructor(private readonly table: Table) {
-    this.lists = new CountedLists(table);
+  constructor(
+    private readonly table: Table,
+    listBlockSize: number,
+  ) {
+    this.lists = new CountedLists(table, listBlockSize);
   }
 
   /** Creates a secret (throws `ConditionFailedError` if its id is taken); returns it as stored. */
@@ -132,7 +135,7 @@ export class V1SecretStore implements V1SecretRepository {
   /**
    * The entries at `offset` to `offset + limit` of the workspace's list in creation order, with
    * no filter and no expiry cut. The block counts say where the offset lies (one small entry per
-   * BLOCK_SIZE secrets skipped, nothing at offset 0); the index is read from that block's start,
+   * block of secrets skipped, nothing at offset 0); the index is read from that block's start,
    * at most one block's worth of entries before the page. The index is eventually consistent: a
    * secret deleted a moment ago may still be there.
    */

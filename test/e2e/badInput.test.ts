@@ -43,7 +43,7 @@ beforeAll(async () => {
   process.env.CORS_ALLOWED_ORIGINS = APP_ORIGIN;
   process.env.LOCAL_FUNCTION_TIMEOUTS = 'secretsRefresh=2';
   process.env.REFRESH_TIMEOUT_MS = '60000';
-  server = await startLocalServer();
+  server = await startLocalServer({ own: true });
   api = new Api(server.baseUrl);
   world = await createWorld(server.stack.services);
   auth = basic(world.admin);

@@ -26,7 +26,7 @@ let basicClientId: string;
 let postClientId: string;
 
 beforeAll(async () => {
-  [server, oauth] = await Promise.all([startLocalServer(), startOAuthServer()]);
+  [server, oauth] = await Promise.all([startLocalServer({ own: true }), startOAuthServer()]);
   world = await createWorld(server.stack.services);
   basicClientId = await registerClient(world.tenantId, 'basic');
   postClientId = await registerClient(world.tenantId, 'post');

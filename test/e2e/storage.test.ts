@@ -31,7 +31,7 @@ let auth: HeaderMap;
 beforeAll(async () => {
   // Its own DynamoDB Local on disk, as `npm start` runs it: the restart tests below need data that
   // outlives the engine.
-  server = await startLocalServer({ ownEngine: true });
+  server = await startLocalServer({ own: true, ownEngine: true });
   api = new Api(server.baseUrl);
   world = await createWorld(server.stack.services);
   auth = basic(world.admin);

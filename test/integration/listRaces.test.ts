@@ -8,12 +8,11 @@ import { ConflictError } from '../../lib/errors';
 import type { Membership, SecretRecord } from '../../lib/model';
 import { createSecret, deleteSecret, patchSecret } from '../../lib/secrets/useCases';
 import type { Services } from '../../lib/services';
-import { BLOCK_SIZE } from '../../lib/store/countedLists';
 import type { SecretListFilter } from '../../lib/store/keys';
 import type { SecretRepository } from '../../lib/store/ports';
 import { toItem } from '../../lib/store/secrets';
 import { createWorld } from '../support/fixtures';
-import { walkSecrets } from '../support/lists';
+import { BLOCK_SIZE, walkSecrets } from '../support/lists';
 import { startTestStack, type TestStack } from '../support/localStack';
 
 let stack: TestStack;
@@ -88,7 +87,7 @@ describe('block boundaries', () => {
 
     const { ordered, pages } = await offsetPages(membership.workspaceId, {}, BLOCK_SIZE - 2);
     expect(ordered.slice(-2)).toEqual([early.id, late.id]);
-    // Offset 100 must be the newest secret alone; it answers [early, late]: early twice in a walk by offsets.
+    // Offset BLOCK_SIZE must be the newest secret alone; it answers [early, late]: early twice in a walk by offsets.
     for (const page of pages)
       expect({ offset: page.offset, ids: page.got }).toEqual({ offset: page.offset, ids: page.want });
   }, 120_000);
@@ -100,7 +99,9 @@ describe('block boundaries', () => {
     const old = await create(membership, from, 'old');
     for (let start = 0; start < BLOCK_SIZE; start += 25) {
       await Promise.all(
-        Array.from({ length: 25 }, (_, index) => create(membership, to, `t${start + index}`)),
+        Array.from({ length: Math.min(25, BLOCK_SIZE - start) }, (_, index) =>
+          create(membership, to, `t${start + index}`),
+        ),
       );
     }
     await patchSecret(services, membership, old.id, {
@@ -115,7 +116,7 @@ describe('block boundaries', () => {
     expect((await services.secrets.list(membership.workspaceId, filter, { offset: 0, limit: 1 })).total).toBe(
       BLOCK_SIZE + 1,
     );
-    // Offset 100 must be the newest secret alone; it answers the moved (oldest) secret and its successors.
+    // Offset BLOCK_SIZE must be the newest secret alone; it answers the moved (oldest) secret and its successors.
     for (const page of pages)
       expect({ offset: page.offset, ids: page.got }).toEqual({ offset: page.offset, ids: page.want });
   }, 120_000);

@@ -24,7 +24,7 @@ describe('test OAuth server (oidc-provider in a child process)', () => {
 
   beforeAll(async () => {
     server = await startOAuthServer();
-  });
+  }, 90_000);
 
   afterAll(async () => {
     await server?.stop();

@@ -10,12 +10,11 @@ import type { Membership, SecretRecord, SecretState } from '../../lib/model';
 import { refreshSecretNow } from '../../lib/refresh/useCases';
 import { createSecret, patchSecret } from '../../lib/secrets/useCases';
 import type { Services } from '../../lib/services';
-import { BLOCK_SIZE } from '../../lib/store/countedLists';
 import type { SecretListFilter } from '../../lib/store/keys';
 import type { SecretRepository } from '../../lib/store/ports';
 import { createAuthClient } from '../../lib/directory/admin';
 import { createMember, createWorld, type World } from '../support/fixtures';
-import { walkSecrets } from '../support/lists';
+import { BLOCK_SIZE, walkSecrets } from '../support/lists';
 import { startTestStack, type TestStack } from '../support/localStack';
 import {
   OAUTH_CLIENTS,
@@ -31,7 +30,7 @@ let services: Services;
 beforeAll(async () => {
   [stack, oauth] = await Promise.all([startTestStack(), startOAuthServer()]);
   services = stack.services;
-}, 60_000);
+}, 90_000);
 
 afterAll(async () => {
   await oauth?.stop();
@@ -115,7 +114,7 @@ describe('lists by state, with every other filter', () => {
       await createAuthClient(services, { tenantId: world.tenantId, name: 'second', type: 'other' })
     ).id;
     // More than a block in the error lists, created in parallel batches so that ids interleave.
-    const count = BLOCK_SIZE + 80;
+    const count = 2 * BLOCK_SIZE + 10;
     for (let start = 0; start < count; start += 20) {
       const batch = await Promise.all(
         Array.from({ length: Math.min(20, count - start) }, async (_, offset) => {

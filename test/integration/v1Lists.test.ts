@@ -15,7 +15,7 @@ import { NotFoundError } from '../../lib/errors';
 import type { Membership, V1SecretListEntry } from '../../lib/model';
 import { createServices, type Services } from '../../lib/services';
 import { INDEX, keys, LIST_BLOCK_PREFIX, v1SecretListName } from '../../lib/store/keys';
-import { BLOCK_SIZE } from '../../lib/store/countedLists';
+import { BLOCK_SIZE } from '../support/lists';
 import { Table } from '../../lib/store/table';
 import { LOCAL_CREDENTIALS } from '../../scripts/localStack';
 import { createWorld, type World } from '../support/fixtures';
@@ -219,23 +219,37 @@ describe('totals', () => {
   });
 });
 
-describe('pages of a workspace of 250 secrets, some deleted', () => {
+/** Two and a half blocks of creates, then deletes (see the paging suite's set-up). */
+const PAGING_CREATED = Math.round(2.5 * BLOCK_SIZE);
+const PAGING_LEFT = PAGING_CREATED - 4 - (Math.round(1.5 * BLOCK_SIZE) - Math.round(1.4 * BLOCK_SIZE));
+/** A workspace of three blocks and a part, and an offset inside its third block. */
+const LARGE = Math.round(3.2 * BLOCK_SIZE);
+const SKIP = Math.round(2.5 * BLOCK_SIZE);
+
+describe(`pages of a workspace of ${PAGING_CREATED} secrets, some deleted`, () => {
   let membership: Membership;
   let boundaries: number[];
   let counted: number;
 
   beforeAll(async () => {
     membership = await newWorkspace('paging');
-    const created = await createMany(membership, 250, 10);
+    const created = await createMany(membership, PAGING_CREATED, 10);
     // Deletes leave blocks uneven: the first of a block, the last, and a run in the middle.
-    const deleted = [created[0], created[99], created[100], ...created.slice(140, 150), created[249]];
+    const deleted = [
+      created[0],
+      created[BLOCK_SIZE - 1],
+      created[BLOCK_SIZE],
+      ...created.slice(Math.round(1.4 * BLOCK_SIZE), Math.round(1.5 * BLOCK_SIZE)),
+      created[PAGING_CREATED - 1],
+    ];
+    expect(deleted.length).toBe(PAGING_CREATED - PAGING_LEFT);
     for (const id of deleted) await deleteV1Secret(services, membership, id ?? '');
     ({ offsets: boundaries, counted } = await blockOffsets(membership.workspaceId));
   }, 300_000);
 
   test('three blocks (a block takes BLOCK_SIZE creates, a few more when they race), counting what is left', () => {
     expect(boundaries).toHaveLength(3);
-    expect(counted).toBe(236);
+    expect(counted).toBe(PAGING_LEFT);
   });
 
   test.each([1, 10, 100])(
@@ -247,10 +261,10 @@ describe('pages of a workspace of 250 secrets, some deleted', () => {
         1,
         37,
         ...boundaries.flatMap((start) => [start - 1, start, start + 1]).filter((offset) => offset > 0),
-        229,
-        230,
-        231,
-        300,
+        PAGING_LEFT - 7,
+        PAGING_LEFT - 6,
+        PAGING_LEFT - 5,
+        PAGING_LEFT + 64,
         10_000,
       ];
 
@@ -264,7 +278,7 @@ describe('pages of a workspace of 250 secrets, some deleted', () => {
           offset,
           ...(await walked(membership, `offset=${offset}&limit=${limit}`)),
         });
-        expect(page.total).toBe(236);
+        expect(page.total).toBe(PAGING_LEFT);
         // Served from the counts: no Query of the index without a Limit (that is the walk).
         expect(indexQueries(recording.sent).every((command) => command.input.Limit !== undefined)).toBe(true);
       }
@@ -276,7 +290,7 @@ describe('pages of a workspace of 250 secrets, some deleted', () => {
     const page = await list(membership, `offset=${2n ** 63n - 1n}`);
 
     // Assess
-    expect(page).toEqual({ secrets: [], total: 236 });
+    expect(page).toEqual({ secrets: [], total: PAGING_LEFT });
   });
 
   test('filters and sorts still walk, and give what they gave', async () => {
@@ -404,17 +418,17 @@ describe('cost', () => {
     small = await newWorkspace('small');
     large = await newWorkspace('large');
     await createMany(small, 12, 12);
-    await createMany(large, 320, 10);
+    await createMany(large, LARGE, 10);
   }, 300_000);
 
-  test('a page at offset 0 reads the same in a workspace of 12 and of 320 secrets: the counts and the page', async () => {
+  test(`a page at offset 0 reads the same in a workspace of 12 and of ${LARGE} secrets: the counts and the page`, async () => {
     // Act
     const inSmall = await costOf(small, 'limit=10');
     const inLarge = await costOf(large, 'limit=10');
 
     // Assess
     expect(inSmall.page.total).toBe(12);
-    expect(inLarge.page.total).toBe(320);
+    expect(inLarge.page.total).toBe(LARGE);
     expect(inLarge.calls).toEqual(['BatchGetItem', 'Query']);
     expect(inSmall.calls).toEqual(inLarge.calls);
     // The list's total (the expiring list has none) and ten index entries.
@@ -422,15 +436,16 @@ describe('cost', () => {
     expect(inSmall.items).toBe(inLarge.items);
   });
 
-  test('skipping 250 reads block counts and at most one block of entries, not 250 entries', async () => {
+  test(`skipping ${SKIP} reads block counts and at most one block of entries, not ${SKIP} entries`, async () => {
     // Act
-    const skipping = await costOf(large, 'offset=250&limit=10');
-    const walking = await costOf(large, 'offset=250&limit=10&name=s%25');
+    const skipping = await costOf(large, `offset=${SKIP}&limit=10`);
+    const walking = await costOf(large, `offset=${SKIP}&limit=10&name=s%25`);
 
     // Assess
     expect(skipping.page).toEqual(walking.page);
     expect(skipping.calls).toEqual(['BatchGetItem', 'Query', 'Query']);
-    expect(skipping.items).toBeLessThanOrEqual(2 + 4 + BLOCK_SIZE + 10);
-    expect(walking.items).toBeGreaterThanOrEqual(320);
+    // Two totals, the block counts up to the offset (and one more), a block of entries, the page.
+    expect(skipping.items).toBeLessThanOrEqual(2 + Math.ceil((SKIP + 1) / BLOCK_SIZE) + 1 + BLOCK_SIZE + 10);
+    expect(walking.items).toBeGreaterThanOrEqual(LARGE);
   });
 });

@@ -1,5 +1,8 @@
 import type { EngineHolder } from './globalSetup';
 
 export default async function globalTeardown(): Promise<void> {
-  await (globalThis as EngineHolder).dynamoEngine?.stop();
+  const holder = globalThis as EngineHolder;
+  // The server first: it uses the engine.
+  await holder.sharedServer?.stop();
+  await holder.dynamoEngine?.stop();
 }

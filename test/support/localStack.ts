@@ -55,11 +55,15 @@ export async function stackOn(
 ): Promise<TestStack> {
   const { tableName, keyFile } = options;
   await ensureTable(endpoint, tableName);
-  const env = localEnvironment({
-    dynamoEndpoint: endpoint,
-    keyFile: keyFile ?? join(mkdtempSync(join(tmpdir(), 'auth-secrets-key-')), 'local-kms.key'),
-    tableName,
-  });
+  const env = {
+    ...localEnvironment({
+      dynamoEndpoint: endpoint,
+      keyFile: keyFile ?? join(mkdtempSync(join(tmpdir(), 'auth-secrets-key-')), 'local-kms.key'),
+      tableName,
+    }),
+    // As the run's servers have it (see test/support/lists.ts).
+    ...(process.env.LIST_BLOCK_SIZE ? { LIST_BLOCK_SIZE: process.env.LIST_BLOCK_SIZE } : {}),
+  };
   const dynamoDb = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
   const services = createServices(readConfig(env), dynamoDb);
   return {

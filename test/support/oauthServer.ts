@@ -68,7 +68,7 @@ export interface OAuthServerOptions {
    * alone accepts both.
    */
   strictClientAuth?: boolean;
-  /** Default 20 000 ms. */
+  /** Default 60 000 ms: on a busy 2-core CI machine a cold start has taken over 20 s. */
   startTimeoutMs?: number;
 }
 
@@ -99,7 +99,7 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
 
   let ready: { issuer: string; tokenUrl: string };
   try {
-    ready = await waitForReady(child, options.startTimeoutMs ?? 20_000, () => stderr);
+    ready = await waitForReady(child, options.startTimeoutMs ?? 60_000, () => stderr);
   } catch (error) {
     await terminate(child);
     throw error;

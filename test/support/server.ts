@@ -12,6 +12,8 @@ export interface LocalServer {
   /** Services on the same embedded DynamoDB, for fixtures and raw reads. */
   readonly stack: TestStack;
   readonly dataDir: string;
+  /** The PID of `npm start`'s program, for a server of this suite's own. */
+  readonly pid: number | undefined;
   /** Stops the server (by the PID this harness started) and waits for it to exit. */
   stop(): Promise<void>;
   /**
@@ -29,7 +31,23 @@ export interface LocalServerOptions {
    * shared in-memory engine with a table of its own. Outside jest (the benchmark), always its own.
    */
   readonly ownEngine?: boolean;
+  /**
+   * A server of this suite's own, started now. Otherwise a suite gets the run's shared server (see
+   * startSharedServer), whose functions other suites may already have warmed. Suites that change
+   * the server's environment, restart it, or need cold functions ask for their own.
+   */
+  readonly own?: boolean;
 }
+
+/** What jest's globalSetup hands every suite about the run's shared local server. */
+interface SharedServerInfo {
+  readonly baseUrl: string;
+  readonly dynamoEndpoint: string;
+  readonly tableName: string;
+  readonly dataDir: string;
+}
+
+const SHARED_SERVER_VARIABLE = 'SHARED_LOCAL_SERVER';
 
 export const freePort = freeLoopbackPort;
 
@@ -38,6 +56,46 @@ export const freePort = freeLoopbackPort;
  * real handlers) on free loopback ports and a temporary data directory.
  */
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
+  const shared = process.env[SHARED_SERVER_VARIABLE];
+  if (shared && !options.own && !options.ownEngine && !options.dataDir) return useSharedServer(shared);
+  return startOwnServer(options);
+}
+
+/**
+ * Starting `npm start` costs about 9 s on 2 cores, and each function's first call a cold start
+ * more: one server serves the suites that only send requests (each works in tenants of its own).
+ * Returns the server's PID for globalTeardown.
+ */
+export async function startSharedServer(): Promise<{ pid: number; stop: () => Promise<void> }> {
+  const server = await startOwnServer({});
+  const info: SharedServerInfo = {
+    baseUrl: server.baseUrl,
+    dynamoEndpoint: server.stack.endpoint,
+    tableName: server.stack.tableName,
+    dataDir: server.dataDir,
+  };
+  process.env[SHARED_SERVER_VARIABLE] = JSON.stringify(info);
+  return { pid: server.pid, stop: server.stop };
+}
+
+async function useSharedServer(variable: string): Promise<LocalServer> {
+  const info = JSON.parse(variable) as SharedServerInfo;
+  const stack = await stackOn(info.dynamoEndpoint, {
+    keyFile: join(info.dataDir, 'local-kms.key'),
+    tableName: info.tableName,
+  });
+  return {
+    baseUrl: info.baseUrl,
+    stack,
+    dataDir: info.dataDir,
+    pid: undefined,
+    // The server is the run's: globalTeardown stops it.
+    stop: () => stack.stop(),
+    restart: () => Promise.reject(new Error('the shared server cannot restart: ask for { own: true }')),
+  };
+}
+
+async function startOwnServer(options: LocalServerOptions): Promise<LocalServer & { pid: number }> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'auth-secrets-data-'));
   const shared = options.ownEngine ? undefined : process.env.DYNAMODB_ENDPOINT;
   const [httpPort, lambdaPort] = [await freePort(), await freePort()];
@@ -62,6 +120,9 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     baseUrl,
     stack,
     dataDir,
+    get pid() {
+      return child.pid ?? -1;
+    },
     stop: async () => {
       await stack.stop();
       await terminate(child);
