@@ -99,6 +99,47 @@ const FUNCTIONS = {
   v1SecretsMetadatumGet: { dynamodb: [...READ, 'dynamodb:Query'], indexes: true },
   v1SecretsMetadatumPut: { dynamodb: [...READ, 'dynamodb:Query', 'dynamodb:UpdateItem'], indexes: true },
   v1SecretsMetadatumDelete: { dynamodb: [...READ, 'dynamodb:Query', 'dynamodb:UpdateItem'], indexes: true },
+  // Events and webhooks. The stream function stores events and deliveries (PutItem, GetItem),
+  // reads the tenant's webhooks (Query), publishes to the bus and queues delivery jobs.
+  publishEvents: {
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+    stream: true,
+    other: [
+      { Action: ['events:PutEvents'], Resource: { 'Fn::GetAtt': ['EventBus', 'Arn'] } },
+      { Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['WebhookQueue', 'Arn'] } },
+      // The event source mapping's on-failure destination.
+      { Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] } },
+    ],
+  },
+  // The delivery worker: reads the delivery and its webhook, opens the signing secret, records
+  // the attempt, and (SQS event source) receives, deletes and delays its messages.
+  deliverWebhooks: {
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    kms: ['kms:Decrypt'],
+    purposes: ['webhook'],
+    other: [
+      {
+        Action: [
+          'sqs:ReceiveMessage',
+          'sqs:DeleteMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:GetQueueAttributes',
+        ],
+        Resource: { 'Fn::GetAtt': ['WebhookQueue', 'Arn'] },
+      },
+    ],
+  },
+  webhooksCreate: {
+    dynamodb: [...READ, 'dynamodb:PutItem'],
+    kms: ['kms:GenerateDataKey'],
+    purposes: ['webhook'],
+  },
+  webhooksList: { dynamodb: [...READ, 'dynamodb:Query'] },
+  webhooksGet: { dynamodb: READ },
+  webhooksPatch: { dynamodb: [...READ, 'dynamodb:PutItem'] },
+  webhooksDelete: { dynamodb: [...READ, 'dynamodb:DeleteItem'] },
+  webhookDeliveriesList: { dynamodb: [...READ, 'dynamodb:Query'] },
+  eventsList: { dynamodb: [...READ, 'dynamodb:Query'] },
 };
 
 const roleName = (fn) => `${fn[0].toUpperCase()}${fn.slice(1)}Role`;
@@ -124,6 +165,19 @@ module.exports = async ({ resolveVariable }) => {
         Resource: access.indexes ? [tableArn, { 'Fn::Join': ['/', [tableArn, 'index', '*']] }] : [tableArn],
       },
     ];
+    if (access.stream) {
+      statements.push({
+        Effect: 'Allow',
+        Action: [
+          'dynamodb:DescribeStream',
+          'dynamodb:GetRecords',
+          'dynamodb:GetShardIterator',
+          'dynamodb:ListStreams',
+        ],
+        Resource: { 'Fn::GetAtt': ['SecretsTable', 'StreamArn'] },
+      });
+    }
+    for (const statement of access.other ?? []) statements.push({ Effect: 'Allow', ...statement });
     if (access.kms) {
       statements.push({
         Effect: 'Allow',

@@ -20,6 +20,18 @@ export interface Config {
    * permanent refusal) answers with that refresh's result instead of spending the grant again.
    */
   readonly refreshCoalesceSeconds: number;
+  /** The EventBridge bus events are published to (AWS); absent locally, where there is none. */
+  readonly eventBusName?: string;
+  /** The SQS queue of webhook deliveries (AWS); absent locally, where the table stands in for it. */
+  readonly webhookQueueUrl?: string;
+  /** The first retry of a failed webhook delivery waits this long; each next one twice as long. */
+  readonly webhookFirstRetrySeconds: number;
+  /** A delivery is retried until this long after its event, then kept as failed. */
+  readonly webhookRetryForSeconds: number;
+  /** How long one delivery attempt may take. */
+  readonly webhookTimeoutMs: number;
+  /** Events (and deliveries) are kept this many days. */
+  readonly eventRetentionDays: number;
   /** How many members a counted list's block holds before a new one opens (lib/store/countedLists.ts). */
   readonly listBlockSize: number;
   /** Access token lifetime assumed when neither the provider nor the auth-client gives one. */
@@ -95,6 +107,11 @@ export function readConfig(env: Env = process.env): Config {
   if (!kmsKeyId === !localKeyFile) {
     throw new ConfigError('set exactly one of KMS_KEY_ID (AWS) and LOCAL_KEY_FILE (local mode)');
   }
+  // On AWS, events go to the stack's bus and queue; silently keeping them in the table instead
+  // (the local stand-in) would lose webhooks on a misconfigured stack.
+  if (kmsKeyId && (!env.EVENT_BUS_NAME || !env.WEBHOOK_QUEUE_URL)) {
+    throw new ConfigError('on AWS (KMS_KEY_ID set), EVENT_BUS_NAME and WEBHOOK_QUEUE_URL must be set too');
+  }
   return Object.freeze({
     tableName: required(env, 'TABLE_NAME'),
     kmsKeyId,
@@ -109,6 +126,12 @@ export function readConfig(env: Env = process.env): Config {
     refreshTimeoutMs: positiveInteger(env, 'REFRESH_TIMEOUT_MS', 8000),
     refreshCoalesceSeconds: nonNegativeInteger(env, 'REFRESH_COALESCE_SECONDS', 5),
     listBlockSize: listBlockSize(env),
+    eventBusName: env.EVENT_BUS_NAME || undefined,
+    webhookQueueUrl: env.WEBHOOK_QUEUE_URL || undefined,
+    webhookFirstRetrySeconds: positiveInteger(env, 'WEBHOOK_FIRST_RETRY_SECONDS', 30),
+    webhookRetryForSeconds: positiveInteger(env, 'WEBHOOK_RETRY_FOR_SECONDS', 86_400),
+    webhookTimeoutMs: positiveInteger(env, 'WEBHOOK_TIMEOUT_MS', 10_000),
+    eventRetentionDays: positiveInteger(env, 'EVENT_RETENTION_DAYS', 30),
     defaultTokenLifetimeSeconds: positiveInteger(env, 'DEFAULT_TOKEN_LIFETIME_SECONDS', 3600),
     refreshWindowSeconds: positiveInteger(env, 'REFRESH_WINDOW_SECONDS', 600),
     refreshConcurrency: positiveInteger(env, 'REFRESH_CONCURRENCY', 8),

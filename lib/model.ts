@@ -25,6 +25,10 @@ export const TENANT_PERMISSIONS = [
   'tenants.auth_client.create',
   'tenants.auth_client.edit',
   'tenants.auth_client.delete',
+  'tenants.webhook.get',
+  'tenants.webhook.create',
+  'tenants.webhook.edit',
+  'tenants.webhook.delete',
 ] as const;
 export type TenantPermission = (typeof TENANT_PERMISSIONS)[number];
 
@@ -130,6 +134,33 @@ export const refreshErrorSchema = z.object({
 });
 export type RefreshError = z.infer<typeof refreshErrorSchema>;
 
+/** What happened to an auth-secret, as events and webhooks name it. */
+export const SECRET_EVENT_TYPES = [
+  'auth_secret.created',
+  'auth_secret.updated',
+  'auth_secret.refreshed',
+  'auth_secret.refresh_failed',
+  'auth_secret.reconnect_required',
+  'auth_secret.recovered',
+  'auth_secret.deleted',
+] as const;
+export type SecretEventType = (typeof SECRET_EVENT_TYPES)[number];
+
+/**
+ * The event a write of a secret is, written on the secret's item by that very write: the table's
+ * stream carries it from there (lib/events), so an event exists exactly when its write happened.
+ * Writes that are no event (taking and giving back the refresh lease) leave it as it is.
+ */
+export const secretChangeSchema = z.object({
+  /** The event's id (UUIDv7): unique, and the same on every delivery of the event. */
+  id: z.string(),
+  type: z.enum(SECRET_EVENT_TYPES),
+  at: timestamp,
+  /** For failed refreshes: the provider's error code (or the transient reason). */
+  errorCode: z.string().optional(),
+});
+export type SecretChange = z.infer<typeof secretChangeSchema>;
+
 export const secretSchema = z.object({
   id: z.string(),
   tenantId: z.string(),
@@ -170,6 +201,8 @@ export const secretSchema = z.object({
   version: z.number().int(),
   createdAt: timestamp,
   updatedAt: timestamp,
+  /** The event this secret's last change was (absent on items written before events existed). */
+  lastChange: secretChangeSchema.optional(),
   /**
    * Store bookkeeping, carried unchanged by use cases: which block of each counted list counts
    * this secret (lib/store/countedLists.ts), so that removing it needs no search.
@@ -263,3 +296,42 @@ export const v1SecretListEntrySchema = v1SecretSchema.pick({
   updatedAt: true,
 });
 export type V1SecretListEntry = z.infer<typeof v1SecretListEntrySchema> & { readonly id: string };
+
+/** A tenant's subscription to auth-secret events, delivered by HTTP POST (Standard Webhooks). */
+export const webhookSchema = z.object({
+  id: z.string(),
+  tenantId: z.string(),
+  url: z.string(),
+  /** Empty: every event type. */
+  eventTypes: z.array(z.enum(SECRET_EVENT_TYPES)),
+  enabled: z.boolean(),
+  /** The signing secret (`whsec_…`), sealed by the envelope and bound to this webhook. */
+  sealedSecret: z.string(),
+  version: z.number().int(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+export type Webhook = z.infer<typeof webhookSchema>;
+
+export const DELIVERY_STATES = ['pending', 'delivered', 'failed'] as const;
+
+/** One event on its way to one webhook: every attempt updates it. */
+export const deliverySchema = z.object({
+  webhookId: z.string(),
+  tenantId: z.string(),
+  eventId: z.string(),
+  eventType: z.enum(SECRET_EVENT_TYPES),
+  /** The event's JSON, exactly the bytes that are signed and sent. */
+  body: z.string(),
+  status: z.enum(DELIVERY_STATES),
+  attempts: z.number().int(),
+  /** The last attempt's HTTP status, or null when it got none (network error, timeout). */
+  lastStatusCode: z.number().int().nullable(),
+  /** Why the last attempt failed, in a few words (no response body). */
+  lastError: z.string().nullable(),
+  lastAttemptAt: timestamp.nullable(),
+  nextAttemptAt: timestamp.nullable(),
+  createdAt: timestamp,
+  deliveredAt: timestamp.nullable(),
+});
+export type Delivery = z.infer<typeof deliverySchema>;

@@ -1,22 +1,33 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { readConfig, type Config } from './config';
 import type { DataKeyProvider } from './crypto/dataKeys';
 import { Envelope } from './crypto/envelope';
 import { KmsDataKeyProvider } from './crypto/kmsDataKeys';
 import { LocalDataKeyProvider } from './crypto/localDataKeys';
+import { EventBridgeBus, noEventBus } from './events/eventBridgeBus';
+import type { DeliveryQueue, EventBus } from './events/ports';
+import { SqsDeliveryQueue } from './events/sqsQueue';
 import { AuthClientStore } from './store/authClients';
+import { DeliveryStore, EventStore } from './store/events';
+import { TableQueue } from './store/localQueue';
 import { DirectoryStore } from './store/directory';
 import type {
   AuthClientRepository,
+  DeliveryRepository,
+  EventRepository,
   IdentityRepository,
   SecretRepository,
   V1SecretRepository,
+  WebhookRepository,
 } from './store/ports';
 import { SecretStore } from './store/secrets';
 import { Table } from './store/table';
 import { V1SecretStore } from './store/v1Secrets';
+import { WebhookStore } from './store/webhooks';
 
 /** Everything a use case may need, built from configuration. Use cases receive it; tests build their own. */
 export interface Services {
@@ -28,6 +39,12 @@ export interface Services {
   /** The Barbican-compatible v1 secrets, in the same table. */
   readonly v1Secrets: V1SecretRepository;
   readonly envelope: Envelope;
+  /** Auth-secret events, as stored for GET …/events. */
+  readonly events: EventRepository;
+  readonly webhooks: WebhookRepository;
+  readonly deliveries: DeliveryRepository;
+  readonly eventBus: EventBus;
+  readonly deliveryQueue: DeliveryQueue;
   /** The table itself: for tests and benchmarks that look under the repositories, never for use cases. */
   readonly table: Table;
 }
@@ -53,6 +70,15 @@ export function createServices(
     secrets: new SecretStore(table, config.listBlockSize),
     v1Secrets: new V1SecretStore(table, config.listBlockSize),
     envelope: new Envelope(provider, { dataKeyMaxAgeMs: config.dataKeyMaxAgeSeconds * 1000 }),
+    events: new EventStore(table),
+    webhooks: new WebhookStore(table),
+    deliveries: new DeliveryStore(table),
+    eventBus: config.eventBusName
+      ? new EventBridgeBus(new EventBridgeClient({}), config.eventBusName)
+      : noEventBus,
+    deliveryQueue: config.webhookQueueUrl
+      ? new SqsDeliveryQueue(new SQSClient({}), config.webhookQueueUrl)
+      : new TableQueue(table),
     table,
   };
 }

@@ -30,8 +30,10 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
   try {
     const existing = await describe(client, tableName);
-    if (existing) await addMissingIndexes(client, tableName, existing);
-    else
+    if (existing) {
+      await addMissingIndexes(client, tableName, existing);
+      await enableStream(client, tableName, existing);
+    } else
       await client.send(
         new CreateTableCommand({ TableName: tableName, BillingMode: 'PAY_PER_REQUEST', ...definition }),
       );
@@ -47,6 +49,15 @@ async function describe(client: DynamoDBClient, tableName: string): Promise<Tabl
     if (error instanceof ResourceNotFoundException) return undefined;
     throw error;
   }
+}
+
+/** A table made before events were captured from its stream gets the stream. */
+async function enableStream(client: DynamoDBClient, tableName: string, table: TableDescription) {
+  if (table.StreamSpecification?.StreamEnabled) return;
+  console.warn(`The local table ${tableName} has no stream (events are captured from it): adding it.`);
+  await client.send(
+    new UpdateTableCommand({ TableName: tableName, StreamSpecification: definition.StreamSpecification }),
+  );
 }
 
 /** DynamoDB (and DynamoDB Local) builds one new index of a table at a time, backfilling it. */

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LocalDataKeyProvider } from '../lib/crypto/localDataKeys';
 import { startDynamo, waitForDynamo, type DynamoEngine } from './dynamoEngine';
+import { startLocalEventPump } from './localEvents';
 import { ensureTable, LOCAL_TABLE_NAME, localEnvironment } from './localStack';
 import { DATA_DIR, DYNAMO_DATA_PATH, dynamoPort, givenDynamoEndpoint, LOCAL_KEY_FILE } from './localPaths';
 
@@ -55,10 +56,25 @@ async function main(): Promise<void> {
     },
   });
 
+  const lambdaEndpoint = `http://127.0.0.1:${process.env.LAMBDA_PORT ?? '3002'}`;
+  let pump: { stop: () => Promise<void> } | undefined;
+  void untilListening(lambdaEndpoint).then(() => {
+    if (stopping) return;
+    pump = startLocalEventPump({
+      dynamoEndpoint: endpoint,
+      tableName,
+      lambdaEndpoint,
+      functionPrefix: 'auth-secrets-local-',
+      checkpointFile: join(DATA_DIR, `stream-checkpoints-${tableName}.json`),
+      log: (message) => console.warn(message),
+    });
+  });
+
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    await pump?.stop();
     if (offline.exitCode === null && offline.signalCode === null) {
       const exited = new Promise((resolveExit) => offline.once('exit', resolveExit));
       offline.kill('SIGTERM');
@@ -93,3 +109,15 @@ main().catch((error: unknown) => {
   console.error(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });
+
+/** Resolves once something answers HTTP at `url` (serverless-offline's Lambda API, once it is up). */
+async function untilListening(url: string): Promise<void> {
+  for (;;) {
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      await new Promise((resolveWait) => setTimeout(resolveWait, 250));
+    }
+  }
+}

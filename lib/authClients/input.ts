@@ -1,7 +1,7 @@
 // A namespace import lets esbuild drop the parts of zod (and its locales) that are not used.
 import * as z from 'zod';
-import { BadRequestError, ConflictError, ForbiddenError, ValidationError } from '../errors';
-import { jsonObject } from '../http/jsonObject';
+import { ValidationError } from '../errors';
+import { attributeError, readResourceObject } from '../http/document';
 import { AUTH_CLIENT_TYPES, AUTH_METHODS, type AuthClientType, type AuthMethod } from '../model';
 
 /**
@@ -52,51 +52,12 @@ const attributesSchema = z
   .strict();
 
 export function readAuthClientDocument(body: unknown, mode: 'create' | { id: string }): AuthClientFields {
-  if (typeof body !== 'object' || body === null || !('data' in body)) {
-    throw new BadRequestError('The body must be a JSON:API document with a data member.', {
-      source: { pointer: '/data' },
-    });
-  }
-  const resource = z
-    .object({
-      type: z.string(),
-      id: z.string().optional(),
-      attributes: jsonObject.optional(),
-    })
-    .safeParse(body.data);
-  if (!resource.success) {
-    throw new ValidationError('data must be a resource object with a type.', {
-      source: { pointer: '/data' },
-    });
-  }
-  if (resource.data.type !== 'auth-client') {
-    throw new ConflictError('data.type must be auth-client.', { source: { pointer: '/data/type' } });
-  }
-  if (mode === 'create' && resource.data.id !== undefined) {
-    throw new ForbiddenError('Auth-client ids are chosen by the server; leave out data.id.', {
-      source: { pointer: '/data/id' },
-    });
-  }
-  if (mode !== 'create' && resource.data.id !== undefined && resource.data.id !== mode.id) {
-    throw new ConflictError('data.id does not match the auth-client in the URL.', {
-      source: { pointer: '/data/id' },
-    });
-  }
+  const { attributes: given } = readResourceObject(body, 'auth-client', mode);
   const writable = Object.fromEntries(
-    Object.entries(resource.data.attributes ?? {}).filter(([name]) => !READ_ONLY_ATTRIBUTES.includes(name)),
+    Object.entries(given).filter(([name]) => !READ_ONLY_ATTRIBUTES.includes(name)),
   );
   const parsed = attributesSchema.safeParse(writable);
-  if (!parsed.success) {
-    const [issue] = parsed.error.issues;
-    const path = issue?.path.map(String) ?? [];
-    const field = issue?.code === 'unrecognized_keys' ? (issue.keys[0] ?? '') : (path[0] ?? '');
-    throw new ValidationError(
-      issue?.code === 'unrecognized_keys'
-        ? `${issue.keys.join(', ')} is not an auth-client attribute.`
-        : `${path.join('.')}: ${issue?.message ?? 'invalid'}`,
-      { source: { pointer: `/data/attributes/${field}` } },
-    );
-  }
+  if (!parsed.success) throw attributeError(parsed.error, 'auth-client');
   const attributes = parsed.data;
   if (attributes.auth_type && attributes.type && attributes.auth_type !== attributes.type) {
     throw new ValidationError('auth_type and type disagree.', {

@@ -7,6 +7,11 @@ export const paths = {
   authClients: (tenantId: string) => `/v2/tenants/${tenantId}/auth-clients`,
   authClient: (tenantId: string, authClientId: string) =>
     `/v2/tenants/${tenantId}/auth-clients/${authClientId}`,
+  webhooks: (tenantId: string) => `/v2/tenants/${tenantId}/webhooks`,
+  webhook: (tenantId: string, webhookId: string) => `/v2/tenants/${tenantId}/webhooks/${webhookId}`,
+  deliveries: (tenantId: string, webhookId: string) =>
+    `/v2/tenants/${tenantId}/webhooks/${webhookId}/deliveries`,
+  events: (workspaceId: string) => `/v2/workspaces/${workspaceId}/events`,
 };
 
 export interface PageLinks {
@@ -64,6 +69,24 @@ export function keysetPageLinks(
     last: pageLinks(basePath, keptParameters, { offset: total, limit, total }).last,
     ...(more && lastId !== undefined ? { next: byKey(lastId) } : {}),
   };
+}
+
+/**
+ * Links of a list read only by key (events, deliveries: feeds that grow at one end): `self`, and
+ * `next` from where this page stopped while more may follow.
+ */
+export function cursorPageLinks(
+  basePath: string,
+  keptParameters: ReadonlyArray<readonly [string, string]>,
+  page: { cursorName: string; cursor: string | undefined; limit: number; next: string | undefined },
+): { self: string; next?: string } {
+  const at = (cursor: string | undefined) =>
+    cursor === undefined
+      ? `${basePath}?${[...keptParameters, ['page[limit]', String(page.limit)] as const]
+          .map(([name, value]) => `${name}=${encodeURIComponent(value)}`)
+          .join('&')}`
+      : pageLink(basePath, keptParameters, [page.cursorName, cursor], page.limit);
+  return { self: at(page.cursor), ...(page.next !== undefined ? { next: at(page.next) } : {}) };
 }
 
 function pageLink(

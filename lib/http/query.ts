@@ -116,3 +116,37 @@ export function readBoolean(values: ReadonlyMap<string, string>, name: string): 
   if (raw === 'true') return true;
   throw new BadRequestError(`${name} must be true or false.`, { source: { parameter: name } });
 }
+
+/**
+ * A page of a feed read only by key (events, deliveries): `cursorName` (an item's id) and
+ * `page[limit]`.
+ */
+export function readCursorPage(
+  values: ReadonlyMap<string, string>,
+  cursorName: string,
+): { cursor: string | undefined; limit: number } {
+  const cursor = values.get(cursorName);
+  if (cursor !== undefined && !isId(cursor)) {
+    throw new BadRequestError(`${cursorName} must be the id of an item of this list.`, {
+      source: { parameter: cursorName },
+    });
+  }
+  return { cursor, limit: readInteger(values, 'page[limit]', DEFAULT_PAGE_LIMIT, 1, MAX_PAGE_LIMIT) };
+}
+
+/** A comma-separated list of values from a fixed set (filter[type]): absent, or each one of `choices`. */
+export function readChoices<T extends string>(
+  values: ReadonlyMap<string, string>,
+  name: string,
+  choices: readonly T[],
+): T[] | undefined {
+  const raw = values.get(name);
+  if (raw === undefined) return undefined;
+  const chosen = raw.split(',').map((value) => choices.find((candidate) => candidate === value));
+  if (chosen.length === 0 || chosen.some((choice) => choice === undefined)) {
+    throw new BadRequestError(`${name} must be a comma-separated list of ${choices.join(', ')}.`, {
+      source: { parameter: name },
+    });
+  }
+  return [...new Set(chosen as T[])];
+}

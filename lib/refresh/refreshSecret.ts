@@ -13,6 +13,7 @@ import { openCredentials, secretBinding } from '../secrets/view';
 import { clientSecretBinding } from '../authClients/binding';
 import { tokenUrlProblem } from './addressPolicy';
 import { refreshAtTokenEndpoint, type RefreshOutcome } from './tokenEndpoint';
+import { withChange } from '../events/change';
 
 type Deps = Pick<Services, 'authClients' | 'secrets' | 'envelope' | 'config'>;
 
@@ -143,19 +144,24 @@ async function refreshUnderLease(
     const at = new Date(now());
     const base = { ...current, updatedAt: at.toISOString() };
     if (sealedSuccess) {
-      return {
-        ...base,
-        ...sealedSuccess.fields(at),
-        state: 'ready',
-        error: null,
-        refreshedAt: at.toISOString(),
-        refreshError: null,
-        refreshFailures: 0,
-        failingSince: null,
-        nextAttemptAt: null,
-        // The interval counts from this refresh, as the auth-client has it now.
-        intervalDueAt: client ? intervalDueFrom(client, at) : null,
-      };
+      return withChange(
+        {
+          ...base,
+          ...sealedSuccess.fields(at),
+          state: 'ready',
+          error: null,
+          refreshedAt: at.toISOString(),
+          refreshError: null,
+          refreshFailures: 0,
+          failingSince: null,
+          nextAttemptAt: null,
+          // The interval counts from this refresh, as the auth-client has it now.
+          intervalDueAt: client ? intervalDueFrom(client, at) : null,
+        },
+        'auth_secret.refreshed',
+        at,
+        { previous: current },
+      );
     }
     // A failure continues the current run of failures, or starts one.
     const failures = {
@@ -169,14 +175,19 @@ async function refreshUnderLease(
         at: at.toISOString(),
         transient: false,
       };
-      return {
-        ...base,
-        ...failures,
-        state: 'error',
-        error: outcome.description ? `${outcome.error}: ${outcome.description}` : outcome.error,
-        refreshError,
-        nextAttemptAt: null,
-      };
+      return withChange(
+        {
+          ...base,
+          ...failures,
+          state: 'error',
+          error: outcome.description ? `${outcome.error}: ${outcome.description}` : outcome.error,
+          refreshError,
+          nextAttemptAt: null,
+        },
+        'auth_secret.reconnect_required',
+        at,
+        { errorCode: refreshError.code },
+      );
     }
     const refreshError: RefreshError = {
       code: outcome.kind === 'transient' ? outcome.reason : 'unknown',
@@ -187,21 +198,31 @@ async function refreshUnderLease(
     // Transient failures are retried with backoff until they have gone on for REFRESH_GIVE_UP_SECONDS:
     // then the grant is as good as dead to the platform, which must hear so and ask its user again.
     if (current.state === 'ready' && at.getTime() - Date.parse(failures.failingSince) >= giveUpMs) {
-      return {
+      return withChange(
+        {
+          ...base,
+          ...failures,
+          state: 'error',
+          error: `gave up after ${duration(deps.config.refreshGiveUpSeconds)} of failed refreshes: ${refreshError.description || refreshError.code}`,
+          refreshError,
+          nextAttemptAt: null,
+        },
+        'auth_secret.reconnect_required',
+        at,
+        { errorCode: refreshError.code },
+      );
+    }
+    return withChange(
+      {
         ...base,
         ...failures,
-        state: 'error',
-        error: `gave up after ${duration(deps.config.refreshGiveUpSeconds)} of failed refreshes: ${refreshError.description || refreshError.code}`,
         refreshError,
-        nextAttemptAt: null,
-      };
-    }
-    return {
-      ...base,
-      ...failures,
-      refreshError,
-      nextAttemptAt: new Date(at.getTime() + backoffMs(failures.refreshFailures)).toISOString(),
-    };
+        nextAttemptAt: new Date(at.getTime() + backoffMs(failures.refreshFailures)).toISOString(),
+      },
+      'auth_secret.refresh_failed',
+      at,
+      { errorCode: refreshError.code },
+    );
   });
   if (!saved) {
     // The secret was deleted or given new credentials while the provider answered.

@@ -13,6 +13,7 @@ import {
 import type { Services } from '../services';
 import { readCredentials, type SecretInput } from './input';
 import { openCredentials, secretBinding, secretResource, type SecretResource } from './view';
+import { withChange } from '../events/change';
 
 type Deps = Pick<Services, 'authClients' | 'secrets' | 'envelope' | 'config'>;
 
@@ -74,7 +75,7 @@ export async function createSecret(
   const credentials = readCredentials(client.type, input.attributes.credentials);
   const id = newId(now.getTime());
   const timestamp = now.toISOString();
-  const secret: SecretRecord = {
+  const draft: SecretRecord = {
     id,
     tenantId: membership.tenantId,
     workspaceId: membership.workspaceId,
@@ -96,6 +97,7 @@ export async function createSecret(
     createdAt: timestamp,
     updatedAt: timestamp,
   };
+  const secret = withChange(draft, 'auth_secret.created', now);
   secret.sealedCredentials = await deps.envelope.seal(credentials, secretBinding(secret));
   await whileAuthClientStays(() => deps.secrets.create(secret));
   return secretResource(secret, credentials, deps.config);
@@ -141,7 +143,7 @@ export async function patchSecret(
     // Whoever puts a secret in error back to ready starts its failures over (and its give-up time).
     const reopened = current.state === 'error' && state === 'ready';
     const recomputeExpiry = clientType !== undefined && (newCredentials || clientType !== current.authType);
-    const next: SecretRecord = {
+    const patched: SecretRecord = {
       ...current,
       name: input.attributes.name ?? current.name,
       state,
@@ -173,6 +175,7 @@ export async function patchSecret(
       version: current.version + 1,
       updatedAt: at.toISOString(),
     };
+    const next = withChange(patched, 'auth_secret.updated', at, { previous: current });
     if (credentialsChange) {
       next.sealedCredentials = await deps.envelope.seal(credentials, secretBinding(next));
     }

@@ -98,6 +98,22 @@ export const keys = {
     pk: `LIST#${list}`,
     sk: `${LIST_BLOCK_PREFIX}${start}`,
   }),
+  webhook: (tenantId: string, webhookId: string): Key => ({
+    pk: `TENANT#${tenantId}`,
+    sk: `WEBHOOK#${webhookId}`,
+  }),
+  /** A workspace's events, in id (time) order, for GET …/events. */
+  event: (workspaceId: string, eventId: string): Key => ({ pk: `EVENTS#${workspaceId}`, sk: eventId }),
+  /** An event's delivery to a webhook; a webhook's deliveries share a partition, in event order. */
+  delivery: (webhookId: string, eventId: string): Key => ({
+    pk: `DELIVERIES#${webhookId}`,
+    sk: eventId,
+  }),
+  /** A message of the local stand-in for SQS (local mode only): ordered by when it is visible. */
+  localQueueMessage: (queue: string, visibleAt: string, messageId: string): Key => ({
+    pk: `LOCALQUEUE#${queue}`,
+    sk: `${visibleAt}#${messageId}`,
+  }),
   /** A secret of the v1 (Barbican) API: its own sort-key prefix, in the workspace's partition. */
   v1Secret: (workspaceId: string, secretId: string): Key => ({
     pk: `WS#${workspaceId}`,
@@ -106,6 +122,18 @@ export const keys = {
 };
 
 export const LIST_BLOCK_PREFIX = 'BLOCK#';
+
+/** The table partition and sort-key prefix of a tenant's webhooks. */
+export const webhooksOfTenant = (tenantId: string) => ({
+  pk: keys.tenant(tenantId).pk,
+  skPrefix: keys.webhook(tenantId, '').sk,
+});
+
+/**
+ * The attribute DynamoDB's time to live reads (epoch seconds): events, deliveries and audit records
+ * carry it; the table's TTL setting (serverless.yml) names it.
+ */
+export const EXPIRES_ATTRIBUTE = 'expiresAtEpoch';
 
 /** The block start a list-block item's sort key names. */
 export function listBlockStart(sk: string): string {

@@ -4,9 +4,12 @@
  * ./v1Secrets) implement them; use cases import from here, never from an adapter, the table, or the
  * AWS SDK.
  */
+import type { SecretEvent } from '../events/secretEvents';
 import type {
   ApiKeyRecord,
   AuthClient,
+  Delivery,
+  SecretEventType,
   Membership,
   SecretRecord,
   SecretState,
@@ -16,6 +19,7 @@ import type {
   V1ContentType,
   V1SecretListEntry,
   V1SecretRecord,
+  Webhook,
   Workspace,
 } from '../model';
 
@@ -183,4 +187,57 @@ export interface IdentityRepository {
     keyId: string,
     scope: { workspaceId?: string; tenantId?: string },
   ): Promise<{ apiKey?: ApiKeyRecord; membership?: Membership; tenantGrant?: TenantGrant }>;
+}
+
+/** Which events a list shows: every filter given must match. */
+export interface EventListFilter {
+  readonly types?: readonly SecretEventType[];
+  readonly authSecretId?: string;
+}
+
+export interface EventPage {
+  readonly events: SecretEvent[];
+  /** Where the next page starts (`page[after]`); undefined at the end. */
+  readonly next: string | undefined;
+}
+
+/** Stored events of auth-secrets, per workspace, kept for a while (30 days) and then expired. */
+export interface EventRepository {
+  /** Stores events; one already stored (a retried batch) stays as it was. */
+  putAll(events: readonly SecretEvent[], expiresAt: Date): Promise<void>;
+  /**
+   * The workspace's events after `after` (oldest first). A page may hold fewer than `limit` events
+   * when filters leave most out; `next` then says where to go on.
+   */
+  list(
+    workspaceId: string,
+    filter: EventListFilter,
+    page: { readonly after?: string; readonly limit: number },
+  ): Promise<EventPage>;
+}
+
+/** Webhooks, per tenant. */
+export interface WebhookRepository {
+  /** Throws `ConditionFailedError` if the id is taken. */
+  create(webhook: Webhook): Promise<void>;
+  get(tenantId: string, webhookId: string): Promise<Webhook | undefined>;
+  /** Throws `ConditionFailedError` unless the webhook still has `expectedVersion`. */
+  replace(webhook: Webhook, expectedVersion: number): Promise<void>;
+  /** Throws `ConditionFailedError` if it does not exist. */
+  delete(tenantId: string, webhookId: string): Promise<void>;
+  list(tenantId: string): Promise<Webhook[]>;
+}
+
+/** Deliveries of events to webhooks: one record per (webhook, event), updated by every attempt. */
+export interface DeliveryRepository {
+  /** Stores a new delivery; false when it already exists (a retried batch). */
+  createIfAbsent(delivery: Delivery, expiresAt: Date): Promise<boolean>;
+  get(webhookId: string, eventId: string): Promise<Delivery | undefined>;
+  /** Writes the outcome of an attempt. */
+  update(delivery: Delivery, expiresAt: Date): Promise<void>;
+  /** A webhook's deliveries, newest first, before `before` (an event id). */
+  list(
+    webhookId: string,
+    page: { readonly before?: string; readonly limit: number },
+  ): Promise<{ deliveries: Delivery[]; next: string | undefined }>;
 }

@@ -109,9 +109,14 @@ export class Table {
   /** One page of a Query: its items and where the next page starts, if there is one. */
   async queryPage(
     input: Omit<QueryCommandInput, 'TableName'>,
-  ): Promise<{ items: Item[]; lastKey: Record<string, unknown> | undefined }> {
+  ): Promise<{ items: Item[]; lastKey: Record<string, unknown> | undefined; scanned: number }> {
     const page = await this.client.send(new QueryCommand({ ...input, TableName: this.name }));
-    return { items: (page.Items as Item[] | undefined) ?? [], lastKey: page.LastEvaluatedKey };
+    return {
+      items: (page.Items as Item[] | undefined) ?? [],
+      lastKey: page.LastEvaluatedKey,
+      // Before a FilterExpression: what the page cost to read.
+      scanned: page.ScannedCount ?? 0,
+    };
   }
 
   /** Runs a Query to its end (or until `maxItems`), following LastEvaluatedKey. */

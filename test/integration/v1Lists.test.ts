@@ -233,7 +233,7 @@ describe(`pages of a workspace of ${PAGING_CREATED} secrets, some deleted`, () =
 
   beforeAll(async () => {
     membership = await newWorkspace('paging');
-    const created = await createMany(membership, PAGING_CREATED, 10);
+    const created = await createMany(membership, PAGING_CREATED, Math.max(2, BLOCK_SIZE / 10));
     // Deletes leave blocks uneven: the first of a block, the last, and a run in the middle.
     const deleted = [
       created[0],

@@ -1,0 +1,10 @@
+import { tenantEndpoint } from '../lib/http/endpoint';
+import { noContent } from '../lib/http/results';
+import { services } from '../lib/services';
+import { deleteWebhook } from '../lib/webhooks/useCases';
+
+export const handler = tenantEndpoint(services, 'tenants.webhook.delete', {}, async ({ path }) => {
+  const { tenantId = '', webhookId = '' } = path;
+  await deleteWebhook(services(), tenantId, webhookId);
+  return noContent();
+});

@@ -1,0 +1,120 @@
+import { NotFoundError, ValidationError } from '../errors';
+import { webhookSecretBinding } from '../events/binding';
+import { newSigningSecret } from '../events/signing';
+import { isId, newId } from '../ids';
+import type { Webhook } from '../model';
+import { tokenUrlProblem } from '../refresh/addressPolicy';
+import type { Services } from '../services';
+import { withOptimisticRetry } from '../store/optimisticRetry';
+import { ConditionFailedError } from '../store/ports';
+import type { WebhookFields } from './input';
+import { deliveryResource, webhookResource, type WebhookResource } from './view';
+
+type Deps = Pick<Services, 'directory' | 'webhooks' | 'deliveries' | 'envelope' | 'config'>;
+
+const webhookNotFound = () => new NotFoundError('No such webhook.');
+
+/**
+ * Creates a webhook with a new signing secret, which the answer shows this once (it is stored
+ * sealed, like credentials).
+ */
+export async function createWebhook(
+  deps: Deps,
+  tenantId: string,
+  fields: WebhookFields,
+  now = new Date(),
+): Promise<WebhookResource> {
+  if (!(await deps.directory.getTenant(tenantId))) throw new NotFoundError(`No tenant ${tenantId}.`);
+  if (fields.url === undefined) {
+    throw new ValidationError('url is required.', { source: { pointer: '/data/attributes/url' } });
+  }
+  checkUrl(deps, fields.url);
+  const secret = newSigningSecret();
+  const draft: Webhook = {
+    id: newId(now.getTime()),
+    tenantId,
+    url: fields.url,
+    eventTypes: fields.eventTypes ?? [],
+    enabled: fields.enabled ?? true,
+    sealedSecret: '',
+    version: 1,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+  };
+  const webhook = { ...draft, sealedSecret: await deps.envelope.seal(secret, webhookSecretBinding(draft)) };
+  await deps.webhooks.create(webhook);
+  return webhookResource(webhook, secret);
+}
+
+export async function listWebhooks(deps: Deps, tenantId: string, page: { offset: number; limit: number }) {
+  const webhooks = isId(tenantId) ? await deps.webhooks.list(tenantId) : [];
+  return {
+    resources: webhooks
+      .slice(page.offset, page.offset + page.limit)
+      .map((webhook) => webhookResource(webhook)),
+    total: webhooks.length,
+  };
+}
+
+export async function getWebhook(deps: Deps, tenantId: string, webhookId: string): Promise<WebhookResource> {
+  return webhookResource(await findWebhook(deps, tenantId, webhookId));
+}
+
+export async function patchWebhook(
+  deps: Deps,
+  tenantId: string,
+  webhookId: string,
+  fields: WebhookFields,
+  now: () => Date = () => new Date(),
+): Promise<WebhookResource> {
+  if (fields.url !== undefined) checkUrl(deps, fields.url);
+  return withOptimisticRetry('webhook', async () => {
+    const current = await findWebhook(deps, tenantId, webhookId);
+    const next: Webhook = {
+      ...current,
+      url: fields.url ?? current.url,
+      eventTypes: fields.eventTypes ?? current.eventTypes,
+      enabled: fields.enabled ?? current.enabled,
+      version: current.version + 1,
+      updatedAt: now().toISOString(),
+    };
+    await deps.webhooks.replace(next, current.version);
+    return webhookResource(next);
+  });
+}
+
+/** Deletes a webhook; deliveries still queued for it end as failed ("the webhook was deleted"). */
+export async function deleteWebhook(deps: Deps, tenantId: string, webhookId: string): Promise<void> {
+  if (!isId(tenantId) || !isId(webhookId)) throw webhookNotFound();
+  try {
+    await deps.webhooks.delete(tenantId, webhookId);
+  } catch (error) {
+    if (error instanceof ConditionFailedError) throw webhookNotFound();
+    throw error;
+  }
+}
+
+/** A webhook's deliveries, newest first, paged by `page[before]` (an event id). */
+export async function listDeliveries(
+  deps: Deps,
+  tenantId: string,
+  webhookId: string,
+  page: { before?: string; limit: number },
+) {
+  await findWebhook(deps, tenantId, webhookId);
+  const { deliveries, next } = await deps.deliveries.list(webhookId, page);
+  return { resources: deliveries.map(deliveryResource), next };
+}
+
+async function findWebhook(deps: Deps, tenantId: string, webhookId: string): Promise<Webhook> {
+  const webhook =
+    isId(tenantId) && isId(webhookId) ? await deps.webhooks.get(tenantId, webhookId) : undefined;
+  if (!webhook) throw webhookNotFound();
+  return webhook;
+}
+
+/** Webhook URLs follow the token-URL policy: https, never link-local or metadata addresses. */
+function checkUrl(deps: Deps, url: string): void {
+  const problem = tokenUrlProblem(url, deps.config.tokenUrlHttpHosts);
+  if (problem) throw new ValidationError(`url ${problem}.`, { source: { pointer: '/data/attributes/url' } });
+}
