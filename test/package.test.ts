@@ -63,6 +63,13 @@ const ENDPOINTS: Record<string, string> = {
   'GET /v1/secrets/{secretId}/metadata/{key}': 'v1SecretsMetadatumGet',
   'PUT /v1/secrets/{secretId}/metadata/{key}': 'v1SecretsMetadatumPut',
   'DELETE /v1/secrets/{secretId}/metadata/{key}': 'v1SecretsMetadatumDelete',
+  'GET /v2/tenants/{tenantId}/webhooks': 'webhooksList',
+  'POST /v2/tenants/{tenantId}/webhooks': 'webhooksCreate',
+  'GET /v2/tenants/{tenantId}/webhooks/{webhookId}': 'webhooksGet',
+  'PATCH /v2/tenants/{tenantId}/webhooks/{webhookId}': 'webhooksPatch',
+  'DELETE /v2/tenants/{tenantId}/webhooks/{webhookId}': 'webhooksDelete',
+  'GET /v2/tenants/{tenantId}/webhooks/{webhookId}/deliveries': 'webhookDeliveriesList',
+  'GET /v2/workspaces/{workspaceId}/events': 'eventsList',
 };
 
 interface Access {
@@ -75,6 +82,7 @@ const AUTHENTICATE = 'dynamodb:BatchGetItem';
 const SECRET = ['auth-secret'];
 const CLIENT = ['auth-client'];
 const BARBICAN = ['barbican-secret'];
+const WEBHOOK = ['webhook'];
 /** Every v1 function may Query the caller's memberships: without X-Project-Id, their only workspace is used. */
 const MEMBERSHIPS = 'dynamodb:Query';
 /** A secret counted into its lists: see deploy/iam-roles.cjs. */
@@ -199,6 +207,46 @@ const LEAST_PRIVILEGE: Record<string, Access> = {
   v1SecretsMetadatumDelete: {
     actions: [AUTHENTICATE, MEMBERSHIPS, 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
   },
+  // Events: the stream's records in (its four read actions), events and deliveries stored
+  // (PutItem; GetItem of a delivery made by an earlier try), the tenant's webhooks read (Query),
+  // the bus and the delivery queue out, and failed batches to the dead-letter queue.
+  publishEvents: {
+    actions: [
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'dynamodb:ListStreams',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'events:PutEvents',
+      'sqs:SendMessage',
+    ],
+  },
+  // One delivery: read it and its webhook, open the signing secret, record the attempt; SQS
+  // receives, deletes and delays (ChangeMessageVisibility) its messages.
+  deliverWebhooks: {
+    actions: [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'kms:Decrypt',
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:ReceiveMessage',
+    ],
+    purposes: WEBHOOK,
+  },
+  webhooksList: { actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:Query'] },
+  webhooksCreate: {
+    actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:PutItem', 'kms:GenerateDataKey'],
+    purposes: WEBHOOK,
+  },
+  webhooksGet: { actions: [AUTHENTICATE, 'dynamodb:GetItem'] },
+  webhooksPatch: { actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:PutItem'] },
+  webhooksDelete: { actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:DeleteItem'] },
+  webhookDeliveriesList: { actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:Query'] },
+  eventsList: { actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:Query'] },
 };
 const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 
@@ -251,7 +299,7 @@ beforeAll(async () => {
   prod = await serverlessPackage('prod');
   existingKey = await serverlessPackage('dev', [`--param=kmsKeyArn=${EXISTING_KEY_ARN}`]);
   withCors = await serverlessPackage('dev', [], { CORS_ALLOWED_ORIGINS: CORS_ORIGINS.join(' , ') });
-  // Four packages of 26 bundles each: about a minute on an idle 2-core machine, several times that
+  // Four packages of 33 bundles each: about a minute on an idle 2-core machine, several times that
   // while the rest of the suite shares the cores.
 }, 420_000);
 
@@ -598,7 +646,7 @@ describe('serverless package', () => {
               StringEquals: { 'kms:EncryptionContext:purpose': expect.anything() },
             },
           });
-          for (const purpose of ['auth-secret', 'auth-client', 'barbican-secret']) {
+          for (const purpose of ['auth-secret', 'auth-client', 'barbican-secret', 'webhook']) {
             expect({ name: fn.name, purpose, allowed: purposes.includes(`"${purpose}"`) }).toEqual({
               name: fn.name,
               purpose,
@@ -627,6 +675,63 @@ describe('serverless package', () => {
     expect(rules).toHaveLength(1);
     expect(String(rules[0]?.[1].Properties?.ScheduleExpression)).toMatch(/^(rate|cron)\(/);
     expect(rules[0]?.[1].Properties?.State).toBe('ENABLED');
+  });
+
+  test('events: the table streams auth-secret writes to publishEvents (retried, then a dead-letter queue), to a bus of the stack and a delivery queue with its own dead-letter queue', () => {
+    // Prepare
+    const { template } = dev;
+    const [tableId, table] = tableOf(template);
+    const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(([, mapping]) => ({
+      fn: functionsOf(template).find((candidate) =>
+        JSON.stringify(mapping.Properties?.FunctionName).includes(`"${candidate.logicalId}"`),
+      )?.name,
+      properties: mapping.Properties ?? {},
+    }));
+    const queues = Object.fromEntries(resourcesOfType(template, 'AWS::SQS::Queue'));
+
+    // Assess: the stream, with old and new images, and the TTL attribute events expire by.
+    expect(table.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
+    expect(table.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAtEpoch', Enabled: true });
+    const stream = mappings.find((mapping) => mapping.fn === 'publishEvents')?.properties;
+    expect(stream).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': [tableId, 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      DestinationConfig: { OnFailure: { Destination: getAttArn('EventsDeadLetterQueue') } },
+    });
+    const filters = (stream?.FilterCriteria as JsonObject | undefined)?.Filters;
+    expect(asList(filters).map((filter) => JSON.parse(String((filter as JsonObject).Pattern)))).toEqual([
+      { dynamodb: { Keys: { sk: { S: [{ prefix: 'SECRET#' }] } } } },
+    ]);
+    // Deliveries: batches report their failures, which stay in the queue until their backoff ends.
+    expect(mappings.find((mapping) => mapping.fn === 'deliverWebhooks')?.properties).toMatchObject({
+      EventSourceArn: getAttArn('WebhookQueue'),
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const deliverTimeout = Number(
+      functionsOf(template).find((fn) => fn.name === 'deliverWebhooks')?.properties.Timeout,
+    );
+    expect(queues.WebhookQueue?.Properties).toMatchObject({
+      RedrivePolicy: { deadLetterTargetArn: getAttArn('WebhookDeadLetterQueue') },
+      SqsManagedSseEnabled: true,
+    });
+    // AWS asks for a visibility timeout of at least six times the function's timeout.
+    expect(Number(queues.WebhookQueue?.Properties?.VisibilityTimeout)).toBeGreaterThanOrEqual(
+      6 * deliverTimeout,
+    );
+    expect(queues.WebhookDeadLetterQueue).toBeDefined();
+    expect(resourcesOfType(template, 'AWS::Events::EventBus')).toHaveLength(1);
+    // Every function knows the bus and the queue, as CloudFormation names them.
+    for (const fn of functionsOf(template)) {
+      const variables = ((fn.properties.Environment as JsonObject | undefined)?.Variables ??
+        {}) as JsonObject;
+      expect({ fn: fn.name, bus: variables.EVENT_BUS_NAME, queue: variables.WEBHOOK_QUEUE_URL }).toEqual({
+        fn: fn.name,
+        bus: { Ref: 'EventBus' },
+        queue: { Ref: 'WebhookQueue' },
+      });
+    }
   });
 
   test('the KMS key is retained when the stack goes, like the table', () => {
