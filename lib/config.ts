@@ -107,11 +107,6 @@ export function readConfig(env: Env = process.env): Config {
   if (!kmsKeyId === !localKeyFile) {
     throw new ConfigError('set exactly one of KMS_KEY_ID (AWS) and LOCAL_KEY_FILE (local mode)');
   }
-  // On AWS, events go to the stack's bus and queue; silently keeping them in the table instead
-  // (the local stand-in) would lose webhooks on a misconfigured stack.
-  if (kmsKeyId && (!env.EVENT_BUS_NAME || !env.WEBHOOK_QUEUE_URL)) {
-    throw new ConfigError('on AWS (KMS_KEY_ID set), EVENT_BUS_NAME and WEBHOOK_QUEUE_URL must be set too');
-  }
   return Object.freeze({
     tableName: required(env, 'TABLE_NAME'),
     kmsKeyId,

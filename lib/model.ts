@@ -324,6 +324,8 @@ export const deliverySchema = z.object({
   /** The event's JSON, exactly the bytes that are signed and sent. */
   body: z.string(),
   status: z.enum(DELIVERY_STATES),
+  /** Whether its job reached the queue (a retried batch queues only those that did not). */
+  queued: z.boolean().default(false),
   attempts: z.number().int(),
   /** The last attempt's HTTP status, or null when it got none (network error, timeout). */
   lastStatusCode: z.number().int().nullable(),

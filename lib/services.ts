@@ -73,13 +73,30 @@ export function createServices(
     events: new EventStore(table),
     webhooks: new WebhookStore(table),
     deliveries: new DeliveryStore(table),
+    ...eventTransport(config, table),
+    table,
+  };
+}
+
+/**
+ * Where events go: the stack's bus and queue on AWS; locally no bus, and the table standing in
+ * for the queue. On AWS without them (the admin CLI, which publishes nothing) any use fails loudly
+ * rather than quietly keeping deliveries where nothing reads them.
+ */
+function eventTransport(config: Config, table: Table): Pick<Services, 'eventBus' | 'deliveryQueue'> {
+  const local = config.localKeyFile !== undefined;
+  const missing = (variable: string) => () => Promise.reject(new Error(`${variable} is not set`));
+  return {
     eventBus: config.eventBusName
       ? new EventBridgeBus(new EventBridgeClient({}), config.eventBusName)
-      : noEventBus,
+      : local
+        ? noEventBus
+        : { publish: missing('EVENT_BUS_NAME') },
     deliveryQueue: config.webhookQueueUrl
       ? new SqsDeliveryQueue(new SQSClient({}), config.webhookQueueUrl)
-      : new TableQueue(table),
-    table,
+      : local
+        ? new TableQueue(table)
+        : { enqueue: missing('WEBHOOK_QUEUE_URL'), retryLater: missing('WEBHOOK_QUEUE_URL') },
   };
 }
 

@@ -68,6 +68,19 @@ export function startLocalEventPump(options: LocalEventPumpOptions): { stop: () 
     return text ? JSON.parse(text) : undefined;
   };
 
+  const shardIterator = async (streamArn: string, shardId: string, after: string | undefined) =>
+    (
+      await streams.send(
+        new GetShardIteratorCommand({
+          StreamArn: streamArn,
+          ShardId: shardId,
+          ...(after
+            ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }
+            : { ShardIteratorType: 'TRIM_HORIZON' }),
+        }),
+      )
+    ).ShardIterator;
+
   const pumpStream = async (): Promise<boolean> => {
     const table = await dynamoDb.send(new DescribeTableCommand({ TableName: options.tableName }));
     const streamArn = table.Table?.LatestStreamArn;
@@ -77,28 +90,17 @@ export function startLocalEventPump(options: LocalEventPumpOptions): { stop: () 
     for (const shard of StreamDescription?.Shards ?? []) {
       const shardId = shard.ShardId ?? '';
       const key = `${streamArn}|${shardId}`;
-      let iterator = iterators.get(key);
-      if (iterator === undefined) {
-        const after = checkpoints[key];
-        iterator = (
-          await streams.send(
-            new GetShardIteratorCommand({
-              StreamArn: streamArn,
-              ShardId: shardId,
-              ...(after
-                ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }
-                : { ShardIteratorType: 'TRIM_HORIZON' }),
-            }),
-          )
-        ).ShardIterator;
-      }
-      if (!iterator) continue;
       let page;
       try {
+        const iterator =
+          iterators.get(key) ?? (await shardIterator(streamArn, shardId, checkpoints.get(key)));
+        if (!iterator) continue;
         page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 100 }));
       } catch (error) {
         if (error instanceof ExpiredIteratorException || error instanceof TrimmedDataAccessException) {
+          // Start the shard over: from the checkpoint, or (trimmed past it) from what is left.
           iterators.delete(key);
+          if (error instanceof TrimmedDataAccessException) checkpoints.delete(key);
           continue;
         }
         throw error;
@@ -109,7 +111,7 @@ export function startLocalEventPump(options: LocalEventPumpOptions): { stop: () 
       if (secretRecords.length > 0) await invoke('publishEvents', { Records: secretRecords });
       const last = records.at(-1)?.dynamodb?.SequenceNumber;
       if (last) {
-        checkpoints[key] = last;
+        checkpoints.set(key, last);
         writeCheckpoints(options.checkpointFile, checkpoints);
         handled = true;
       }
@@ -171,7 +173,7 @@ function isSecretRecord(record: StreamRecord): boolean {
 }
 
 /** A stream record as Lambda's DynamoDB event source delivers it. */
-function asLambdaRecord(record: StreamRecord): DynamoDBRecord {
+export function asLambdaRecord(record: StreamRecord): DynamoDBRecord {
   const change = record.dynamodb;
   return {
     eventID: record.eventID,
@@ -191,18 +193,18 @@ function asLambdaRecord(record: StreamRecord): DynamoDBRecord {
   };
 }
 
-function readCheckpoints(file: string): Record<string, string> {
-  if (!existsSync(file)) return {};
+function readCheckpoints(file: string): Map<string, string> {
+  if (!existsSync(file)) return new Map();
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+    return new Map(Object.entries(JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>));
   } catch {
-    return {};
+    return new Map();
   }
 }
 
 /** Written whole and renamed into place, so that a kill mid-write leaves the previous checkpoint. */
-function writeCheckpoints(file: string, checkpoints: Record<string, string>): void {
-  writeFileSync(`${file}.tmp`, JSON.stringify(checkpoints));
+function writeCheckpoints(file: string, checkpoints: ReadonlyMap<string, string>): void {
+  writeFileSync(`${file}.tmp`, JSON.stringify(Object.fromEntries(checkpoints)));
   renameSync(`${file}.tmp`, file);
 }
 

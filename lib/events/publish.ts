@@ -29,37 +29,55 @@ export async function publishSecretEvents(
   await deps.events.putAll(events, keepUntil);
   await deps.eventBus.publish(events);
 
-  const jobs: DeliveryJob[] = [];
+  const deliveries: Delivery[] = [];
   for (const [tenantId, ofTenant] of byTenant(events)) {
     const webhooks = (await deps.webhooks.list(tenantId)).filter((webhook) => webhook.enabled);
     for (const event of ofTenant) {
       for (const webhook of webhooks) {
         if (webhook.eventTypes.length > 0 && !webhook.eventTypes.includes(event.type)) continue;
-        const delivery: Delivery = {
-          webhookId: webhook.id,
-          tenantId,
-          eventId: event.id,
-          eventType: event.type,
-          body: JSON.stringify(event),
-          status: 'pending',
-          attempts: 0,
-          lastStatusCode: null,
-          lastError: null,
-          lastAttemptAt: null,
-          nextAttemptAt: null,
-          createdAt: event.occurred_at,
-          deliveredAt: null,
-        };
-        const created = await deps.deliveries.createIfAbsent(delivery, keepUntil);
-        // Made by an earlier run of this batch: queue it again only if that run may not have.
-        const pending = created || (await deps.deliveries.get(webhook.id, event.id))?.status === 'pending';
-        if (pending) jobs.push({ tenantId, webhookId: webhook.id, eventId: event.id });
+        deliveries.push(newDelivery(tenantId, webhook.id, event));
       }
     }
   }
+  // A delivery whose job an earlier run of this batch queued is not queued again: two jobs would
+  // retry one delivery on two schedules.
+  const toQueue = (
+    await Promise.all(
+      deliveries.map(async (delivery) => {
+        if (await deps.deliveries.createIfAbsent(delivery, keepUntil)) return delivery;
+        const existing = await deps.deliveries.get(delivery.webhookId, delivery.eventId);
+        return existing?.status === 'pending' && !existing.queued ? delivery : undefined;
+      }),
+    )
+  ).filter((delivery) => delivery !== undefined);
+  const jobs: DeliveryJob[] = toQueue.map(({ tenantId, webhookId, eventId }) => ({
+    tenantId,
+    webhookId,
+    eventId,
+  }));
   await deps.deliveryQueue.enqueue(jobs);
+  await Promise.all(jobs.map((job) => deps.deliveries.markQueued(job.webhookId, job.eventId)));
   logInfo('events published', { events: events.length, deliveries: jobs.length });
   return { events: events.length, deliveries: jobs.length };
+}
+
+function newDelivery(tenantId: string, webhookId: string, event: SecretEvent): Delivery {
+  return {
+    webhookId,
+    tenantId,
+    eventId: event.id,
+    eventType: event.type,
+    body: JSON.stringify(event),
+    status: 'pending',
+    queued: false,
+    attempts: 0,
+    lastStatusCode: null,
+    lastError: null,
+    lastAttemptAt: null,
+    nextAttemptAt: null,
+    createdAt: event.occurred_at,
+    deliveredAt: null,
+  };
 }
 
 /** Events grouped by tenant, each group in stream order. */

@@ -102,8 +102,18 @@ export const keys = {
     pk: `TENANT#${tenantId}`,
     sk: `WEBHOOK#${webhookId}`,
   }),
-  /** A workspace's events, in id (time) order, for GET …/events. */
-  event: (workspaceId: string, eventId: string): Key => ({ pk: `EVENTS#${workspaceId}`, sk: eventId }),
+  /**
+   * A workspace's events in the order they were stored (see lib/store/events.ts): the sort key is
+   * the event's position, zero-padded so that it sorts as a number.
+   */
+  event: (workspaceId: string, position: number): Key => ({
+    pk: `EVENTS#${workspaceId}`,
+    sk: String(position).padStart(EVENT_POSITION_DIGITS, '0'),
+  }),
+  /** How many events a workspace has stored: the next one's position is one more. */
+  eventCounter: (workspaceId: string): Key => ({ pk: `EVENTCOUNT#${workspaceId}`, sk: 'COUNT' }),
+  /** Where a stored event is (its position), by its id: stores each event once, and finds cursors. */
+  eventById: (eventId: string): Key => ({ pk: `EVENT#${eventId}`, sk: 'EVENT' }),
   /** An event's delivery to a webhook; a webhook's deliveries share a partition, in event order. */
   delivery: (webhookId: string, eventId: string): Key => ({
     pk: `DELIVERIES#${webhookId}`,
@@ -122,6 +132,9 @@ export const keys = {
 };
 
 export const LIST_BLOCK_PREFIX = 'BLOCK#';
+
+/** Event positions are written with this many digits (Number.MAX_SAFE_INTEGER has 16). */
+export const EVENT_POSITION_DIGITS = 16;
 
 /** The table partition and sort-key prefix of a tenant's webhooks. */
 export const webhooksOfTenant = (tenantId: string) => ({

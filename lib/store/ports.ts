@@ -233,8 +233,13 @@ export interface DeliveryRepository {
   /** Stores a new delivery; false when it already exists (a retried batch). */
   createIfAbsent(delivery: Delivery, expiresAt: Date): Promise<boolean>;
   get(webhookId: string, eventId: string): Promise<Delivery | undefined>;
-  /** Writes the outcome of an attempt. */
-  update(delivery: Delivery, expiresAt: Date): Promise<void>;
+  /** Notes that the delivery's job is in the queue. */
+  markQueued(webhookId: string, eventId: string): Promise<void>;
+  /**
+   * Writes the outcome of an attempt, if the delivery is still as `read` left it (pending, after
+   * as many attempts); false when another worker got there first (a duplicate job).
+   */
+  update(delivery: Delivery, read: Pick<Delivery, 'attempts'>, expiresAt: Date): Promise<boolean>;
   /** A webhook's deliveries, newest first, before `before` (an event id). */
   list(
     webhookId: string,

@@ -139,13 +139,19 @@ export class Table {
   }
 
   /** Puts an item only if the condition holds; otherwise throws `ConditionFailedError`. */
-  async putIf(item: Item, condition: string, values?: Record<string, unknown>): Promise<void> {
+  async putIf(
+    item: Item,
+    condition: string,
+    values?: Record<string, unknown>,
+    names?: Record<string, string>,
+  ): Promise<void> {
     await this.conditional(
       new PutCommand({
         TableName: this.name,
         Item: item,
         ConditionExpression: condition,
         ...(values ? { ExpressionAttributeValues: values } : {}),
+        ...(names ? { ExpressionAttributeNames: names } : {}),
       }),
     );
   }

@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError } from '../errors';
+import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { webhookSecretBinding } from '../events/binding';
 import { newSigningSecret } from '../events/signing';
 import { isId, newId } from '../ids';
@@ -15,6 +15,12 @@ type Deps = Pick<Services, 'directory' | 'webhooks' | 'deliveries' | 'envelope' 
 const webhookNotFound = () => new NotFoundError('No such webhook.');
 
 /**
+ * Each event goes to every webhook of its tenant: the bound keeps one tenant's fan-out (and so the
+ * time the stream's batches take) small. Two creates at the same moment may pass it by one.
+ */
+export const MAX_WEBHOOKS_PER_TENANT = 20;
+
+/**
  * Creates a webhook with a new signing secret, which the answer shows this once (it is stored
  * sealed, like credentials).
  */
@@ -29,6 +35,11 @@ export async function createWebhook(
     throw new ValidationError('url is required.', { source: { pointer: '/data/attributes/url' } });
   }
   checkUrl(deps, fields.url);
+  if ((await deps.webhooks.list(tenantId)).length >= MAX_WEBHOOKS_PER_TENANT) {
+    throw new ConflictError(
+      `This tenant has ${MAX_WEBHOOKS_PER_TENANT} webhooks, the most it may have: delete one first.`,
+    );
+  }
   const secret = newSigningSecret();
   const draft: Webhook = {
     id: newId(now.getTime()),

@@ -412,6 +412,11 @@ describe('transient failures past REFRESH_GIVE_UP_SECONDS (default 3 days)', () 
       expect(await runAt(t0)).toEqual({ refreshed: 0, failed: 1, skipped: 0 });
       const first = await stored();
       expect(first).toMatchObject({ state: 'ready', refreshFailures: 1, failingSince: iso(t0) });
+      // Each write carries the event it is (the table's stream publishes it): a retried failure.
+      expect(first.lastChange).toMatchObject({
+        type: 'auth_secret.refresh_failed',
+        errorCode: 'unavailable',
+      });
       expect(await meta()).toMatchObject({ refresh_failures: 1, next_refresh_at: first.nextAttemptAt });
       // In backoff: the next run leaves it alone.
       expect(await runAt(t0 + 10 * SECOND)).toEqual({ refreshed: 0, failed: 0, skipped: 1 });
@@ -426,6 +431,8 @@ describe('transient failures past REFRESH_GIVE_UP_SECONDS (default 3 days)', () 
         error: 'gave up after 3 days of failed refreshes: token endpoint answered 503',
         refreshFailures: 3,
         refreshError: { transient: true },
+        // The platform must ask its user to reconnect.
+        lastChange: { type: 'auth_secret.reconnect_required', errorCode: 'unavailable' },
       });
       expect(await meta()).toMatchObject({ refresh_failures: 3, next_refresh_at: null });
       expect(await counts()).toEqual({ ready: 0, error: 1 });
@@ -444,7 +451,12 @@ describe('transient failures past REFRESH_GIVE_UP_SECONDS (default 3 days)', () 
       expect(recovered.attributes.state).toBe('ready');
       expect(recovered.attributes).not.toHaveProperty('error');
       expect(recovered.meta).toMatchObject({ refresh_failures: 0, last_refresh_error: null });
-      expect(await stored()).toMatchObject({ failingSince: null, refreshFailures: 0 });
+      expect(await stored()).toMatchObject({
+        failingSince: null,
+        refreshFailures: 0,
+        lastChange: { type: 'auth_secret.recovered' },
+      });
+      expect((await stored()).lastChange).not.toHaveProperty('errorCode');
       expect(await counts()).toEqual({ ready: 1, error: 0 });
     } finally {
       await oauth.setFault('none');
