@@ -140,7 +140,16 @@ const FUNCTIONS = {
   webhooksDelete: { dynamodb: [...READ, 'dynamodb:DeleteItem'] },
   webhookDeliveriesList: { dynamodb: [...READ, 'dynamodb:Query'] },
   eventsList: { dynamodb: [...READ, 'dynamodb:Query'] },
+  auditEventsList: { dynamodb: [...READ, 'dynamodb:Query'] },
 };
+
+/**
+ * Every function but the event pipeline writes audit records (lib/http/audit.ts: refused requests,
+ * and those that touch credentials; the scheduler's refreshes). A function that writes nothing
+ * else may put items only into the audit partitions.
+ */
+const AUDIT_PARTITIONS = ['AUDIT#*'];
+const WRITES_NO_AUDIT = new Set(['publishEvents', 'deliverWebhooks']);
 
 const roleName = (fn) => `${fn[0].toUpperCase()}${fn.slice(1)}Role`;
 
@@ -165,6 +174,14 @@ module.exports = async ({ resolveVariable }) => {
         Resource: access.indexes ? [tableArn, { 'Fn::Join': ['/', [tableArn, 'index', '*']] }] : [tableArn],
       },
     ];
+    if (!WRITES_NO_AUDIT.has(fn) && !access.dynamodb.includes('dynamodb:PutItem')) {
+      statements.push({
+        Effect: 'Allow',
+        Action: ['dynamodb:PutItem'],
+        Resource: [tableArn],
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': AUDIT_PARTITIONS } },
+      });
+    }
     if (access.stream) {
       statements.push({
         Effect: 'Allow',

@@ -32,6 +32,8 @@ export interface Config {
   readonly webhookTimeoutMs: number;
   /** Events (and deliveries) are kept this many days. */
   readonly eventRetentionDays: number;
+  /** Audit records are kept this many days. */
+  readonly auditRetentionDays: number;
   /** How many members a counted list's block holds before a new one opens (lib/store/countedLists.ts). */
   readonly listBlockSize: number;
   /** Access token lifetime assumed when neither the provider nor the auth-client gives one. */
@@ -127,6 +129,7 @@ export function readConfig(env: Env = process.env): Config {
     webhookRetryForSeconds: positiveInteger(env, 'WEBHOOK_RETRY_FOR_SECONDS', 86_400),
     webhookTimeoutMs: positiveInteger(env, 'WEBHOOK_TIMEOUT_MS', 10_000),
     eventRetentionDays: positiveInteger(env, 'EVENT_RETENTION_DAYS', 30),
+    auditRetentionDays: positiveInteger(env, 'AUDIT_RETENTION_DAYS', 90),
     defaultTokenLifetimeSeconds: positiveInteger(env, 'DEFAULT_TOKEN_LIFETIME_SECONDS', 3600),
     refreshWindowSeconds: positiveInteger(env, 'REFRESH_WINDOW_SECONDS', 600),
     refreshConcurrency: positiveInteger(env, 'REFRESH_CONCURRENCY', 8),

@@ -131,3 +131,12 @@ export class UnprocessableError extends AppError {
     return this.summary;
   }
 }
+
+/** The audit trail could not record the request, so it is not carried out (or not answered). */
+export class AuditUnavailableError extends AppError {
+  readonly status = 503;
+  readonly code = 'audit_unavailable';
+  get title() {
+    return 'Audit trail unavailable';
+  }
+}

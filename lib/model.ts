@@ -17,6 +17,8 @@ export const PERMISSIONS = [
   'workspaces.secret.create',
   'workspaces.secret.edit',
   'workspaces.secret.delete',
+  // The workspace's audit trail.
+  'workspaces.audit.get',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -337,3 +339,30 @@ export const deliverySchema = z.object({
   deliveredAt: timestamp.nullable(),
 });
 export type Delivery = z.infer<typeof deliverySchema>;
+
+/**
+ * One record of the audit trail: who did what to which record, with what outcome. Never a
+ * credential: the actor is named by ids, the targets by ids, the request by its metadata.
+ */
+export const auditRecordSchema = z.object({
+  id: z.string(),
+  at: timestamp,
+  /** The workspace the record belongs to (its list); null for tenant-level requests. */
+  workspaceId: z.string().nullable(),
+  tenantId: z.string().nullable(),
+  actor: z.object({
+    /** `user` (authenticated), `anonymous` (refused before it was), `scheduler` (the scheduled refresh). */
+    kind: z.enum(['user', 'anonymous', 'scheduler']),
+    userId: z.string().nullable(),
+    apiKeyId: z.string().nullable(),
+  }),
+  action: z.string(),
+  /** The ids the request named (path parameters, or what it created). */
+  targets: z.record(z.string(), z.string()),
+  /** The HTTP status of the answer (for the scheduler: 200 refreshed, 502/503/504 failed); null while in flight. */
+  status: z.number().int().nullable(),
+  sourceIp: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  requestId: z.string().nullable(),
+});
+export type AuditRecord = z.infer<typeof auditRecordSchema>;

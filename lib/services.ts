@@ -11,11 +11,13 @@ import { LocalDataKeyProvider } from './crypto/localDataKeys';
 import { EventBridgeBus, noEventBus } from './events/eventBridgeBus';
 import type { DeliveryQueue, EventBus } from './events/ports';
 import { SqsDeliveryQueue } from './events/sqsQueue';
+import { AuditStore } from './store/audit';
 import { AuthClientStore } from './store/authClients';
 import { DeliveryStore, EventStore } from './store/events';
 import { TableQueue } from './store/localQueue';
 import { DirectoryStore } from './store/directory';
 import type {
+  AuditRepository,
   AuthClientRepository,
   DeliveryRepository,
   EventRepository,
@@ -43,6 +45,8 @@ export interface Services {
   readonly events: EventRepository;
   readonly webhooks: WebhookRepository;
   readonly deliveries: DeliveryRepository;
+  /** Who did what: the audit trail. */
+  readonly audit: AuditRepository;
   readonly eventBus: EventBus;
   readonly deliveryQueue: DeliveryQueue;
   /** The table itself: for tests and benchmarks that look under the repositories, never for use cases. */
@@ -73,6 +77,7 @@ export function createServices(
     events: new EventStore(table),
     webhooks: new WebhookStore(table),
     deliveries: new DeliveryStore(table),
+    audit: new AuditStore(table),
     ...eventTransport(config, table),
     table,
   };

@@ -70,6 +70,7 @@ const ENDPOINTS: Record<string, string> = {
   'DELETE /v2/tenants/{tenantId}/webhooks/{webhookId}': 'webhooksDelete',
   'GET /v2/tenants/{tenantId}/webhooks/{webhookId}/deliveries': 'webhookDeliveriesList',
   'GET /v2/workspaces/{workspaceId}/events': 'eventsList',
+  'GET /v2/workspaces/{workspaceId}/audit-events': 'auditEventsList',
 };
 
 interface Access {
@@ -247,7 +248,14 @@ const LEAST_PRIVILEGE: Record<string, Access> = {
   webhooksDelete: { actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:DeleteItem'] },
   webhookDeliveriesList: { actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:Query'] },
   eventsList: { actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:Query'] },
+  auditEventsList: { actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:Query'] },
 };
+/**
+ * Every HTTP function (and the schedule) writes audit records: PutItem, limited to the audit
+ * partitions where the function writes nothing else.
+ */
+const AUDIT_WRITE = 'dynamodb:PutItem';
+const WITHOUT_AUDIT = new Set(['publishEvents', 'deliverWebhooks']);
 const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 
 async function serverlessPackage(
@@ -630,7 +638,13 @@ describe('serverless package', () => {
       const actions = [...new Set(statements.flatMap((statement) => statement.Action))].sort();
       expect({ name: fn.name, actions }).toEqual({
         name: fn.name,
-        actions: [...access.actions, ...LOG_ACTIONS].sort(),
+        actions: [
+          ...new Set([
+            ...access.actions,
+            ...(WITHOUT_AUDIT.has(fn.name) ? [] : [AUDIT_WRITE]),
+            ...LOG_ACTIONS,
+          ]),
+        ].sort(),
       });
       for (const statement of statements) {
         if (statement.Action.some((action) => action.startsWith('dynamodb:'))) {
@@ -653,6 +667,14 @@ describe('serverless package', () => {
               allowed: (access.purposes ?? []).includes(purpose),
             });
           }
+        }
+        // Where PutItem is only there for the audit trail, it reaches only the audit partitions.
+        if (!access.actions.includes(AUDIT_WRITE) && statement.Action.includes(AUDIT_WRITE)) {
+          expect({ name: fn.name, actions: statement.Action, condition: statement.Condition }).toEqual({
+            name: fn.name,
+            actions: [AUDIT_WRITE],
+            condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] } },
+          });
         }
         if (statement.Action.some((action) => action.startsWith('logs:'))) {
           expect(JSON.stringify(statement.Resource)).toContain(`/aws/lambda/auth-secrets-dev-${fn.name}:`);

@@ -7,6 +7,8 @@ import type { PresentedCredentials } from './credentials';
 export interface Caller {
   readonly userId: string;
   readonly email: string;
+  /** The id of the API key the request was made with (the audit trail names it). */
+  readonly apiKeyId: string;
 }
 
 const INVALID = 'The credentials are missing or not valid.';
@@ -31,7 +33,11 @@ export async function authenticate(
   if (presented.email !== undefined && presented.email.toLowerCase() !== apiKey.email.toLowerCase()) {
     throw new UnauthorizedError(INVALID);
   }
-  return { caller: { userId: apiKey.userId, email: apiKey.email }, membership, tenantGrant };
+  return {
+    caller: { userId: apiKey.userId, email: apiKey.email, apiKeyId: apiKey.keyId },
+    membership,
+    tenantGrant,
+  };
 }
 
 /** Managing a tenant's auth-clients takes the matching tenants.auth_client.* permission. */

@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { MiddlewareObj } from '@middy/core';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { authenticate, requirePermission, type Caller } from '../auth/authenticate';
 import { readPresentedCredentials } from '../auth/credentials';
 import { BadRequestError, ForbiddenError, UnsupportedMediaTypeError } from '../errors';
@@ -12,6 +12,7 @@ import { MAX_REQUEST_BYTES, stripStrings, tooLarge } from './input';
 import { baseUrlOf } from './urls';
 import { bodyBytes, definedEntries, lowerCaseHeaders } from '../http/event';
 import { responseHeaders } from '../http/responseHeaders';
+import { auditAnswers, auditChanges, type AuditedContext } from '../http/audit';
 
 /**
  * The middy chain of every v1 (Barbican-compatible) handler, built in one place: the headers of
@@ -79,22 +80,24 @@ const BODY_TYPES: Readonly<Record<'json' | 'payload', readonly string[]>> = {
 type Event = APIGatewayProxyEventV2;
 type Result = APIGatewayProxyStructuredResultV2;
 
-interface BarbicanContext extends Context {
+interface BarbicanContext extends AuditedContext {
   request?: BarbicanRequest;
 }
 
 type Middleware = MiddlewareObj<Event, Result, Error, BarbicanContext>;
 
 export function barbicanEndpoint(
-  getServices: () => Pick<Services, 'directory' | 'config'>,
+  getServices: () => Pick<Services, 'directory' | 'config' | 'audit'>,
   spec: BarbicanEndpointSpec,
   handler: (request: BarbicanRequest) => Promise<BarbicanResult>,
 ) {
   prepareAtColdStart(getServices);
   return middy<Event, Result, Error, BarbicanContext>()
     .use(responseHeaders<BarbicanContext>())
+    .use(auditAnswers<BarbicanContext>(getServices, (error) => barbicanErrorResponse(error, spec.operation)))
     .use(barbicanErrors(spec.operation))
     .use(requestPreparation(getServices, spec))
+    .use(auditChanges<BarbicanContext>(getServices))
     .handler(async (_event, context) => {
       if (!context.request) throw new Error('request was not prepared');
       return toResponse(await handler(context.request));
@@ -118,6 +121,11 @@ function requestPreparation(
       const { event } = request;
       const headers = lowerCaseHeaders(event.headers);
       const resolved = await resolveProject(getServices(), headers);
+      request.context.auditCaller = resolved.caller;
+      if (resolved.membership) {
+        const { workspaceId, tenantId } = resolved.membership;
+        request.context.auditWorkspace = { workspaceId, tenantId };
+      }
       const membership = requirePermission(resolved.membership, spec.permission);
       const bytes = spec.body ? readBody(event, headers['content-type'], spec.body) : Buffer.alloc(0);
       request.context.request = {

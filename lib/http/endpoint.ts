@@ -1,12 +1,13 @@
 import middy from '@middy/core';
 import type { MiddlewareObj } from '@middy/core';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { authenticate, requirePermission, requireTenantPermission, type Caller } from '../auth/authenticate';
 import { readPresentedCredentials } from '../auth/credentials';
 import { BadRequestError, PayloadTooLargeError } from '../errors';
 import { isId } from '../ids';
 import type { Membership, Permission, TenantGrant, TenantPermission } from '../model';
 import { prepareAtColdStart, type Services } from '../services';
+import { auditAnswers, auditChanges, type AuditedContext } from './audit';
 import { errorResponse } from './errors';
 import { JSON_MEDIA_TYPE, negotiateResponseType, requireJsonContentType } from './mediaTypes';
 import { readQuery } from './query';
@@ -59,7 +60,7 @@ interface ChainOptions extends EndpointOptions {
   readonly loadTenantGrant?: boolean;
 }
 
-interface EndpointContext extends Context {
+interface EndpointContext extends AuditedContext {
   responseType?: string;
   request?: EndpointRequest;
 }
@@ -115,9 +116,15 @@ function chain(
   prepareAtColdStart(getServices);
   return middy<Event, Result, Error, EndpointContext>()
     .use(responseHeaders<EndpointContext>())
+    .use(
+      auditAnswers<EndpointContext>(getServices, (error, request) =>
+        errorResponse(error, request.context.responseType),
+      ),
+    )
     .use(jsonApiErrors())
     .use(contentNegotiation(options))
     .use(authentication(getServices, options))
+    .use(auditChanges<EndpointContext>(getServices))
     .handler(async (_event, context) => {
       if (!context.request) throw new Error('request was not prepared');
       const result = await handler(context.request);
@@ -158,6 +165,13 @@ function authentication(getServices: () => Services, options: ChainOptions): Mid
           tenantId: options.tenantPermission || options.loadTenantGrant ? issuedId(path.tenantId) : undefined,
         },
       );
+      request.context.auditCaller = caller;
+      if (membership) {
+        request.context.auditWorkspace = {
+          workspaceId: membership.workspaceId,
+          tenantId: membership.tenantId,
+        };
+      }
       if (options.workspacePermission) {
         requirePermission(
           membership,

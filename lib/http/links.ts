@@ -12,6 +12,7 @@ export const paths = {
   deliveries: (tenantId: string, webhookId: string) =>
     `/v2/tenants/${tenantId}/webhooks/${webhookId}/deliveries`,
   events: (workspaceId: string) => `/v2/workspaces/${workspaceId}/events`,
+  auditEvents: (workspaceId: string) => `/v2/workspaces/${workspaceId}/audit-events`,
 };
 
 export interface PageLinks {

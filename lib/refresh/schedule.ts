@@ -1,8 +1,10 @@
+import { SCHEDULED_REFRESH_ACTION } from '../audit/actions';
+import { scheduledRefreshRecord, writeAuditRecord } from '../audit/trail';
 import { logError, logInfo } from '../log';
 import type { Services } from '../services';
 import { refreshSecret } from './refreshSecret';
 
-type Deps = Pick<Services, 'authClients' | 'secrets' | 'envelope' | 'config'>;
+type Deps = Pick<Services, 'authClients' | 'secrets' | 'envelope' | 'config' | 'audit'>;
 
 export interface RefreshRunSummary {
   refreshed: number;
@@ -59,6 +61,7 @@ export async function refreshDueSecrets(
         if (result.kind !== 'ran') summary.skipped++;
         else if (result.outcome.kind === 'success') summary.refreshed++;
         else summary.failed++;
+        if (result.kind === 'ran') await recordRefresh(deps, result.secret, auditStatus(result.outcome), now);
       } catch (error) {
         summary.failed++;
         logError('scheduled refresh failed', error, { secretId: candidate.secretId });
@@ -68,4 +71,31 @@ export async function refreshDueSecrets(
   await Promise.all(Array.from({ length: Math.max(1, deps.config.refreshConcurrency) }, worker));
   logInfo('scheduled refresh', { ...summary, durationMs: now() - startedAt });
   return summary;
+}
+
+/** How a scheduled refresh ended, as an HTTP status (as the same refresh on demand would answer). */
+function auditStatus(outcome: { kind: string; reason?: string }): number {
+  if (outcome.kind === 'success') return 200;
+  if (outcome.kind === 'permanent') return 502;
+  return outcome.reason === 'timeout' ? 504 : 503;
+}
+
+/**
+ * Each scheduled refresh leaves an audit record (actor `scheduler`), written after it ran: there is
+ * no request to refuse, so a record that cannot be written is logged and the run goes on.
+ */
+async function recordRefresh(
+  deps: Deps,
+  secret: { tenantId: string; workspaceId: string; id: string },
+  status: number,
+  now: () => number,
+): Promise<void> {
+  try {
+    await writeAuditRecord(
+      deps,
+      scheduledRefreshRecord(secret, status, new Date(now()), SCHEDULED_REFRESH_ACTION),
+    );
+  } catch (error) {
+    logError('audit record of a scheduled refresh not written', error, { secretId: secret.id });
+  }
 }

@@ -119,6 +119,11 @@ export const keys = {
     pk: `DELIVERIES#${webhookId}`,
     sk: eventId,
   }),
+  /**
+   * An audit record, in its workspace's trail (or its tenant's, for tenant-level requests; or the
+   * unscoped one, for refused requests that named neither), in id (time) order.
+   */
+  auditRecord: (scope: AuditScope, recordId: string): Key => ({ pk: auditPartition(scope), sk: recordId }),
   /** A message of the local stand-in for SQS (local mode only): ordered by when it is visible. */
   localQueueMessage: (queue: string, visibleAt: string, messageId: string): Key => ({
     pk: `LOCALQUEUE#${queue}`,
@@ -132,6 +137,13 @@ export const keys = {
 };
 
 export const LIST_BLOCK_PREFIX = 'BLOCK#';
+
+export type AuditScope = { workspaceId: string } | { tenantId: string } | 'unscoped';
+
+function auditPartition(scope: AuditScope): string {
+  if (scope === 'unscoped') return 'AUDIT#UNSCOPED';
+  return 'workspaceId' in scope ? `AUDIT#WS#${scope.workspaceId}` : `AUDIT#TENANT#${scope.tenantId}`;
+}
 
 /** Event positions are written with this many digits (Number.MAX_SAFE_INTEGER has 16). */
 export const EVENT_POSITION_DIGITS = 16;

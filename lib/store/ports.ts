@@ -7,6 +7,7 @@
 import type { SecretEvent } from '../events/secretEvents';
 import type {
   ApiKeyRecord,
+  AuditRecord,
   AuthClient,
   Delivery,
   SecretEventType,
@@ -245,4 +246,25 @@ export interface DeliveryRepository {
     webhookId: string,
     page: { readonly before?: string; readonly limit: number },
   ): Promise<{ deliveries: Delivery[]; next: string | undefined }>;
+}
+
+/** Which audit records a list shows: every filter given must match; times are ISO 8601. */
+export interface AuditListFilter {
+  readonly actorUserId?: string;
+  readonly action?: string;
+  readonly authSecretId?: string;
+  readonly since?: string;
+  readonly until?: string;
+}
+
+/** The audit trail, kept for a while (90 days) and then expired. */
+export interface AuditRepository {
+  /** Writes a record (again, with its outcome, when it was written before the request ran). */
+  put(record: AuditRecord, expiresAt: Date): Promise<void>;
+  /** A workspace's records, oldest first, after `after` (a record id); filtered pages may be short. */
+  list(
+    workspaceId: string,
+    filter: AuditListFilter,
+    page: { readonly after?: string; readonly limit: number },
+  ): Promise<{ records: AuditRecord[]; next: string | undefined }>;
 }

@@ -435,6 +435,17 @@ describe('transient failures past REFRESH_GIVE_UP_SECONDS (default 3 days)', () 
         lastChange: { type: 'auth_secret.reconnect_required', errorCode: 'unavailable' },
       });
       expect(await meta()).toMatchObject({ refresh_failures: 3, next_refresh_at: null });
+      // Each scheduled refresh is in the audit trail, with the scheduler as its actor.
+      const trail = await own.services.audit.list(
+        ownWorld.workspaceId,
+        { authSecretId: created.id },
+        { limit: 10 },
+      );
+      expect(trail.records.map((record) => [record.action, record.actor.kind, record.status])).toEqual([
+        ['auth_secret.refresh.scheduled', 'scheduler', 503],
+        ['auth_secret.refresh.scheduled', 'scheduler', 503],
+        ['auth_secret.refresh.scheduled', 'scheduler', 503],
+      ]);
       expect(await counts()).toEqual({ ready: 0, error: 1 });
       const listed = await own.services.secrets.list(
         ownWorld.workspaceId,

@@ -98,23 +98,47 @@ async function useSharedServer(variable: string): Promise<LocalServer> {
 async function startOwnServer(options: LocalServerOptions): Promise<LocalServer & { pid: number }> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'auth-secrets-data-'));
   const shared = options.ownEngine ? undefined : process.env.DYNAMODB_ENDPOINT;
-  const [httpPort, lambdaPort] = [await freePort(), await freePort()];
-  const dynamoEndpoint = shared ?? `http://127.0.0.1:${await freePort()}`;
   const tableName = shared ? uniqueTableName('server') : LOCAL_TABLE_NAME;
-  const baseUrl = `http://127.0.0.1:${httpPort}`;
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATA_DIR: dataDir,
-    PORT: String(httpPort),
-    LAMBDA_PORT: String(lambdaPort),
-    TABLE_NAME: tableName,
-  };
-  if (shared) env.DYNAMODB_ENDPOINT = shared;
-  else {
-    delete env.DYNAMODB_ENDPOINT;
-    env.DYNAMODB_PORT = new URL(dynamoEndpoint).port;
+  // A free port can be taken by another process (another suite's server, an OAuth server binding
+  // port 0) between the moment it is found and the moment serverless-offline binds it: then the
+  // program exits at once, and it starts again on other ports.
+  for (let attempt = 1; ; attempt++) {
+    const [httpPort = 0, lambdaPort = 0, dynamoPort = 0] = await distinctFreePorts(3);
+    const dynamoEndpoint = shared ?? `http://127.0.0.1:${dynamoPort}`;
+    const baseUrl = `http://127.0.0.1:${httpPort}`;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: String(httpPort),
+      LAMBDA_PORT: String(lambdaPort),
+      TABLE_NAME: tableName,
+    };
+    if (shared) env.DYNAMODB_ENDPOINT = shared;
+    else {
+      delete env.DYNAMODB_ENDPOINT;
+      env.DYNAMODB_PORT = String(dynamoPort);
+    }
+    let child: ChildProcess;
+    try {
+      child = await launch(env, baseUrl);
+    } catch (error) {
+      if (attempt < 3 && error instanceof Error && error.message.includes('EADDRINUSE')) continue;
+      throw error;
+    }
+    return serverHandle({ baseUrl, dataDir, env, child, dynamoEndpoint, tableName });
   }
-  let child = await launch(env, baseUrl);
+}
+
+async function serverHandle(started: {
+  baseUrl: string;
+  dataDir: string;
+  env: NodeJS.ProcessEnv;
+  child: ChildProcess;
+  dynamoEndpoint: string;
+  tableName: string;
+}): Promise<LocalServer & { pid: number }> {
+  const { baseUrl, dataDir, env, dynamoEndpoint, tableName } = started;
+  let { child } = started;
   const stack = await stackOn(dynamoEndpoint, { keyFile: join(dataDir, 'local-kms.key'), tableName });
   return {
     baseUrl,
@@ -133,6 +157,13 @@ async function startOwnServer(options: LocalServerOptions): Promise<LocalServer 
       child = await launch(env, baseUrl);
     },
   };
+}
+
+/** `count` free loopback ports, all different. */
+async function distinctFreePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
 }
 
 async function launch(env: NodeJS.ProcessEnv, baseUrl: string) {

@@ -1,0 +1,33 @@
+import { newId } from '../ids';
+import type { AuditRecord } from '../model';
+import type { Services } from '../services';
+
+type Deps = Pick<Services, 'audit' | 'config'>;
+
+/** Writes a record of the audit trail, kept AUDIT_RETENTION_DAYS (90) by the table's TTL. */
+export async function writeAuditRecord(deps: Deps, record: AuditRecord): Promise<void> {
+  const keepUntil = new Date(Date.parse(record.at) + deps.config.auditRetentionDays * 86_400_000);
+  await deps.audit.put(record, keepUntil);
+}
+
+/** The record of one scheduled refresh: the actor is the scheduler, the outcome a status. */
+export function scheduledRefreshRecord(
+  secret: { tenantId: string; workspaceId: string; id: string },
+  status: number,
+  at: Date,
+  action: string,
+): AuditRecord {
+  return {
+    id: newId(at.getTime()),
+    at: at.toISOString(),
+    workspaceId: secret.workspaceId,
+    tenantId: secret.tenantId,
+    actor: { kind: 'scheduler', userId: null, apiKeyId: null },
+    action,
+    targets: { authSecretId: secret.id },
+    status,
+    sourceIp: null,
+    userAgent: null,
+    requestId: null,
+  };
+}
