@@ -40,13 +40,20 @@ interface CostCase {
   run(prepared: string): Promise<unknown>;
 }
 
-/** The warm floor (no KMS), and the cold one: + 1 BatchGetItem (API key + membership) and `coldKms`. */
+/**
+ * The warm floor (no KMS), and the cold one: + 1 BatchGetItem (API key + membership) and `coldKms`.
+ * `auditWrites`: the audit trail's PutItems (1 for a read it records, 2 for a change: before it
+ * runs and with its answer; lib/http/audit.ts).
+ */
 const floors =
-  (dynamo: Record<string, number>, coldKms: number) =>
-  (mode: Mode): Floor =>
-    mode === 'warm'
-      ? { dynamo, kms: 0 }
-      : { dynamo: { ...dynamo, BatchGetItem: (dynamo.BatchGetItem ?? 0) + 1 }, kms: coldKms };
+  (dynamo: Record<string, number>, coldKms: number, auditWrites = 0) =>
+  (mode: Mode): Floor => {
+    const withAudit =
+      auditWrites === 0 ? dynamo : { ...dynamo, PutItem: (dynamo.PutItem ?? 0) + auditWrites };
+    return mode === 'warm'
+      ? { dynamo: withAudit, kms: 0 }
+      : { dynamo: { ...withAudit, BatchGetItem: (withAudit.BatchGetItem ?? 0) + 1 }, kms: coldKms };
+  };
 
 /** The population the list cases page through: 300 secrets, by two users across two auth-clients. */
 const MIX = [
@@ -142,7 +149,7 @@ function listCases(stack: HandlerStack, world: BenchWorld, admin: SecretsApi): C
       return {
         operation: `list, limit ${limit}, ${label}`,
         floor: (mode, dataKeys) =>
-          floors({ GetItem: 1, Query: STATE_PARTITIONS, BatchGetItem: 1 }, Number(dataKeys))(mode),
+          floors({ GetItem: 1, Query: STATE_PARTITIONS, BatchGetItem: 1 }, Number(dataKeys), 1)(mode),
         why: 'list',
         warmUp: () => admin.list(query),
         prepare: async () => String(await distinctDataKeys(stack, world, query)),
@@ -185,7 +192,7 @@ function singleCases(
   return [
     {
       operation: 'get',
-      floor: floors({ GetItem: 1 }, 1),
+      floor: floors({ GetItem: 1 }, 1, 1),
       why: 'get',
       warmUp: async () => admin.get(await existing()),
       prepare: existing,
@@ -193,7 +200,7 @@ function singleCases(
     },
     {
       operation: 'create',
-      floor: floors({ GetItem: 1, BatchGetItem: 1, TransactWriteItems: 1 }, 1),
+      floor: floors({ GetItem: 1, BatchGetItem: 1, TransactWriteItems: 1 }, 1, 2),
       why: 'create',
       warmUp: fresh,
       prepare: async () => '',
@@ -201,7 +208,7 @@ function singleCases(
     },
     {
       operation: 'patch (name)',
-      floor: floors({ GetItem: 1, PutItem: 1 }, 1),
+      floor: floors({ GetItem: 1, PutItem: 1 }, 1, 2),
       why: 'patchName',
       warmUp: async () => admin.patch(await fresh(), { name: 'Renamed' }),
       prepare: fresh,
@@ -209,7 +216,7 @@ function singleCases(
     },
     {
       operation: 'patch (credentials)',
-      floor: floors({ GetItem: 2, PutItem: 1 }, 1),
+      floor: floors({ GetItem: 2, PutItem: 1 }, 1, 2),
       why: 'patchCredentials',
       warmUp: async () => admin.patch(await fresh(), otherCredentials),
       prepare: fresh,
@@ -217,7 +224,7 @@ function singleCases(
     },
     {
       operation: 'patch (move to another auth-client)',
-      floor: floors({ GetItem: 3, BatchGetItem: 1, TransactWriteItems: 1 }, 2),
+      floor: floors({ GetItem: 3, BatchGetItem: 1, TransactWriteItems: 1 }, 2, 2),
       why: 'patchMove',
       warmUp: async () => admin.patch(await onOAuth2(), {}, world.oauth2ClientId),
       prepare: onOAuth2,
@@ -225,7 +232,7 @@ function singleCases(
     },
     {
       operation: 'delete',
-      floor: floors({ GetItem: 1, TransactWriteItems: 1 }, 0),
+      floor: floors({ GetItem: 1, TransactWriteItems: 1 }, 0, 2),
       why: 'delete',
       warmUp: async () => admin.delete(await fresh()),
       prepare: fresh,
@@ -233,7 +240,7 @@ function singleCases(
     },
     {
       operation: 'refresh',
-      floor: floors({ GetItem: 2, UpdateItem: 1, PutItem: 1 }, 3),
+      floor: floors({ GetItem: 2, UpdateItem: 1, PutItem: 1 }, 3, 2),
       why: 'refresh',
       warmUp: async () => admin.refresh(await refreshable()),
       prepare: refreshable,
@@ -274,7 +281,7 @@ function v1Cases(api: V1Api, population: readonly string[]): CostCase[] {
     })),
     {
       operation: 'v1 create',
-      floor: floors({ BatchGetItem: 1, TransactWriteItems: 1 }, 1),
+      floor: floors({ BatchGetItem: 1, TransactWriteItems: 1 }, 1, 2),
       why: 'v1create',
       warmUp: () => api.create(created++),
       prepare: async () => '',
@@ -282,7 +289,7 @@ function v1Cases(api: V1Api, population: readonly string[]): CostCase[] {
     },
     {
       operation: 'v1 delete',
-      floor: floors({ GetItem: 1, TransactWriteItems: 1 }, 0),
+      floor: floors({ GetItem: 1, TransactWriteItems: 1 }, 0, 2),
       why: 'v1delete',
       warmUp: async () => api.delete(await api.create(created++)),
       prepare: () => api.create(created++),
@@ -290,7 +297,7 @@ function v1Cases(api: V1Api, population: readonly string[]): CostCase[] {
     },
     {
       operation: 'v1 get (metadata)',
-      floor: floors({ GetItem: 1 }, 0),
+      floor: floors({ GetItem: 1 }, 0, 1),
       why: 'v1get',
       warmUp: async () => api.get(await existing()),
       prepare: existing,
@@ -298,7 +305,7 @@ function v1Cases(api: V1Api, population: readonly string[]): CostCase[] {
     },
     {
       operation: 'v1 payload',
-      floor: floors({ GetItem: 1 }, 1),
+      floor: floors({ GetItem: 1 }, 1, 1),
       why: 'v1payload',
       warmUp: async () => api.payload(await existing()),
       prepare: existing,

@@ -23,6 +23,9 @@ import {
  */
 export interface HandlerStack {
   services: Services;
+  /** DynamoDB Local's endpoint, and the table the handlers use. */
+  readonly endpoint: string;
+  readonly tableName: string;
   counters: CostCounters;
   /** Resets the counters and returns the previous ones. */
   take(): CostCounters;
@@ -100,6 +103,8 @@ export async function startHandlerStack(
   };
   const stack: HandlerStack = {
     services: build(),
+    endpoint,
+    tableName: 'auth-secrets-bench',
     get counters() {
       return counters;
     },

@@ -5,6 +5,7 @@ import { coldStartSection } from './coldStart';
 import { costSection } from './costs';
 import { httpSection } from './http';
 import { latencySection } from './latency';
+import { lifecycleSection } from './lifecycle';
 import { describeMachine } from './machine';
 import { offsetSection } from './offset';
 import { refreshRateSection } from './refreshRate';
@@ -35,6 +36,7 @@ const SECTIONS: SectionRunner[] = [
   { name: 'latency', run: async (shared) => latencySection(await shared.oauth()) },
   { name: 'http', run: () => httpSection() },
   { name: 'refresh', run: () => refreshRateSection() },
+  { name: 'lifecycle', run: () => lifecycleSection() },
 ];
 
 async function main(): Promise<void> {

@@ -32,9 +32,11 @@ export function secretWritesOf(records: readonly DynamoDBRecord[]): SecretWrite[
 }
 
 function secretOfImage(image: unknown): SecretRecord | undefined {
-  if (!image) return undefined;
-  const item = unmarshall(image as Record<string, AttributeValue>);
-  if (typeof item.sk !== 'string' || !item.sk.startsWith(SECRET_ITEM_PREFIX)) return undefined;
+  const raw = image as Record<string, AttributeValue> | undefined;
+  // Only secret items are read: other items are none of the publisher's business.
+  const sortKey = raw?.sk?.S;
+  if (!raw || sortKey === undefined || !sortKey.startsWith(SECRET_ITEM_PREFIX)) return undefined;
+  const item = unmarshall(raw);
   const parsed = secretSchema.safeParse(item);
   if (!parsed.success) return undefined;
   const expected = keys.secret(parsed.data.workspaceId, parsed.data.id);

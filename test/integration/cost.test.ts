@@ -52,7 +52,7 @@ const get = (secretId: string) =>
     headers,
   });
 
-test('a warm create makes at most one KMS call and exactly one write: one transaction with its list counts', async () => {
+test('a warm create makes at most one KMS call and one transaction with its list counts, recorded in the audit trail before and after', async () => {
   stack.take();
   const answer = await stack.invoke(createHandler, {
     method: 'POST',
@@ -65,12 +65,13 @@ test('a warm create makes at most one KMS call and exactly one write: one transa
   expect(answer.statusCode).toBe(201);
   expect(cost.kmsCalls).toBeLessThanOrEqual(1);
   expect(cost.dynamoCalls.TransactWriteItems).toBe(1);
-  expect(cost.dynamoCalls.PutItem).toBeUndefined();
+  // The audit record, written before the change runs and completed with its answer.
+  expect(cost.dynamoCalls.PutItem).toBe(2);
   expect(cost.dynamoCalls.UpdateItem).toBeUndefined();
   expect(cost.writeCapacity).toBeGreaterThan(0);
 });
 
-test('a warm get makes no KMS call and one or two DynamoDB round trips', async () => {
+test('a warm get makes no KMS call and two or three DynamoDB round trips (its audit record included)', async () => {
   const [secretId = ''] = secretIds;
   await get(secretId);
   stack.take();
@@ -78,8 +79,9 @@ test('a warm get makes no KMS call and one or two DynamoDB round trips', async (
   const cost = stack.take();
   expect(answer.statusCode).toBe(200);
   expect(cost.kmsCalls).toBe(0);
-  expect(totalCalls(cost)).toBeGreaterThanOrEqual(1);
-  expect(totalCalls(cost)).toBeLessThanOrEqual(2);
+  expect(cost.dynamoCalls.PutItem).toBe(1);
+  expect(totalCalls(cost)).toBeGreaterThanOrEqual(2);
+  expect(totalCalls(cost)).toBeLessThanOrEqual(3);
 });
 
 test.each([
@@ -95,8 +97,9 @@ test.each([
     expect(answer.statusCode).toBe(200);
     expect((answer.body as { data: unknown[] }).data).toHaveLength(100);
     expect(cost.kmsCalls).toBe(0);
-    // The GetItem of the list's counter runs beside the Queries: two round trips in sequence.
-    expect(cost.dynamoCalls).toEqual({ GetItem: 1, Query: queries, BatchGetItem: 1 });
+    // The GetItem of the list's counter runs beside the Queries: two round trips in sequence; then
+    // the audit record.
+    expect(cost.dynamoCalls).toEqual({ GetItem: 1, Query: queries, BatchGetItem: 1, PutItem: 1 });
   },
 );
 

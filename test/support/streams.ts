@@ -4,24 +4,24 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { LOCAL_CREDENTIALS } from '../../scripts/dynamoEngine';
 import { asLambdaRecord } from '../../scripts/localEvents';
-import type { TestStack } from './localStack';
 
 /**
  * Every record of a test table's stream so far (DynamoDB Local keeps one, as AWS does), shaped as
  * Lambda's DynamoDB event source hands them to a function.
  */
-export async function streamRecords(stack: TestStack): Promise<DynamoDBRecord[]> {
-  const streams = new DynamoDBStreamsClient({
-    endpoint: stack.endpoint,
-    region: 'us-east-1',
-    credentials: LOCAL_CREDENTIALS,
-  });
+export async function streamRecords(stack: {
+  readonly endpoint: string;
+  readonly tableName: string;
+}): Promise<DynamoDBRecord[]> {
+  const config = { endpoint: stack.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS };
+  const streams = new DynamoDBStreamsClient(config);
+  const dynamoDb = new DynamoDBClient(config);
   try {
-    const table = await stack.dynamoDb.send(new DescribeTableCommand({ TableName: stack.tableName }));
+    const table = await dynamoDb.send(new DescribeTableCommand({ TableName: stack.tableName }));
     const streamArn = table.Table?.LatestStreamArn;
     if (!streamArn) throw new Error(`${stack.tableName} has no stream`);
     const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
@@ -46,5 +46,6 @@ export async function streamRecords(stack: TestStack): Promise<DynamoDBRecord[]>
     return records;
   } finally {
     streams.destroy();
+    dynamoDb.destroy();
   }
 }
