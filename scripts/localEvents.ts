@@ -35,7 +35,9 @@ export interface LocalEventPumpOptions {
   readonly log: (message: string) => void;
 }
 
-const POLL_MS = 250;
+/** How often an idle pump looks again: changes reach webhooks within about this long. */
+const POLL_MS = 500;
+const DESCRIBE_EVERY_MS = 10_000;
 /** As long as SQS would hide a message a worker is holding. */
 const VISIBILITY_SECONDS = 60;
 
@@ -81,14 +83,26 @@ export function startLocalEventPump(options: LocalEventPumpOptions): { stop: () 
       )
     ).ShardIterator;
 
-  const pumpStream = async (): Promise<boolean> => {
+  // The stream's shards, described again now and then (a shard closes and a new one opens from time
+  // to time), not on every poll: each call is work for DynamoDB Local, which the whole machine shares.
+  let shards: { streamArn: string; shardIds: string[]; describedAt: number } | undefined;
+  const currentShards = async () => {
+    if (shards && Date.now() - shards.describedAt < DESCRIBE_EVERY_MS) return shards;
     const table = await dynamoDb.send(new DescribeTableCommand({ TableName: options.tableName }));
     const streamArn = table.Table?.LatestStreamArn;
-    if (!streamArn) return false;
+    if (!streamArn) return undefined;
     const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+    const shardIds = (StreamDescription?.Shards ?? []).map((shard) => shard.ShardId ?? '');
+    shards = { streamArn, shardIds, describedAt: Date.now() };
+    return shards;
+  };
+
+  const pumpStream = async (): Promise<boolean> => {
+    const described = await currentShards();
+    if (!described) return false;
+    const { streamArn } = described;
     let handled = false;
-    for (const shard of StreamDescription?.Shards ?? []) {
-      const shardId = shard.ShardId ?? '';
+    for (const shardId of described.shardIds) {
       const key = `${streamArn}|${shardId}`;
       let page;
       try {

@@ -184,7 +184,11 @@ describe('admin CLI output', () => {
       email: 'ann@example.com',
       apiKey: String(ann.apiKey),
     });
-    expect(caller).toEqual({ userId: ann.id, email: 'ann@example.com' });
+    expect(caller).toEqual({
+      userId: ann.id,
+      email: 'ann@example.com',
+      apiKeyId: parseApiKey(String(ann.apiKey))?.keyId,
+    });
   });
 
   test('member:add grants a role or an explicit permission list', async () => {
