@@ -31,7 +31,7 @@ let membership: Membership;
 let receiver: WebhookReceiver;
 
 beforeAll(async () => {
-  [stack, receiver] = await Promise.all([startTestStack(), startWebhookReceiver()]);
+  [stack, receiver] = await Promise.all([startTestStack({ stream: true }), startWebhookReceiver()]);
   services = {
     ...stack.services,
     eventBus: new EventBridgeBus(new EventBridgeClient({ region: 'us-east-1' }), 'auth-secrets-test'),

@@ -1,4 +1,9 @@
-import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteTableCommand,
+  DynamoDBClient,
+  ScanCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,17 +49,31 @@ export function uniqueTableName(purpose = 'test'): string {
  * A fresh table of its own on the shared engine, and the services built on it, as a handler
  * would have them. For integration tests.
  */
-export async function startTestStack(): Promise<TestStack> {
-  return stackOn(sharedDynamoEndpoint(), { tableName: uniqueTableName() });
+export async function startTestStack(options: { stream?: boolean } = {}): Promise<TestStack> {
+  // Without a stream unless the suite reads it (events): see ensureTable.
+  const stack = await stackOn(sharedDynamoEndpoint(), {
+    tableName: uniqueTableName(),
+    stream: options.stream ?? false,
+  });
+  return {
+    ...stack,
+    // The table is the suite's own: dropped with it, so that the run's one engine stays small.
+    stop: async () => {
+      await stack.dynamoDb
+        .send(new DeleteTableCommand({ TableName: stack.tableName }))
+        .catch(() => undefined);
+      await stack.stop();
+    },
+  };
 }
 
 /** Services on a table of a running engine (the e2e server's), for fixtures and raw reads. */
 export async function stackOn(
   endpoint: string,
-  options: { tableName: string; keyFile?: string },
+  options: { tableName: string; keyFile?: string; stream?: boolean },
 ): Promise<TestStack> {
   const { tableName, keyFile } = options;
-  await ensureTable(endpoint, tableName);
+  await ensureTable(endpoint, tableName, { stream: options.stream ?? true });
   const env = {
     ...localEnvironment({
       dynamoEndpoint: endpoint,
