@@ -13,4 +13,7 @@ export default {
   globalSetup: '<rootDir>/test/support/globalSetup.ts',
   globalTeardown: '<rootDir>/test/support/globalTeardown.ts',
   testTimeout: 30000,
+  // Two workers on 2 cores: suites that wait (webhook retries, a local server restarting) overlap
+  // with suites that compute. Measured on a clean clone: jest 360 s with two, 437 s with one.
+  maxWorkers: 2,
 };
