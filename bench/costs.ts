@@ -618,12 +618,17 @@ function costTargets(rows: Row[]): TargetResult[] {
       ...warm('v1 list'),
     ]),
     {
-      target: 'create: at most one KMS call and one write request (warm and cold)',
-      pass: creates.every((row) => row.cost.kmsCalls <= 1 && writeRequests(row.cost) === 1),
+      // The audit trail (issue 10) adds its own two records to every change: counted apart.
+      target:
+        "create: at most one KMS call and one write request (warm and cold), besides the audit trail's two records",
+      pass: creates.every(
+        (row) => row.cost.kmsCalls <= 1 && writeRequests(row.cost) - CHANGE_AUDIT_WRITES === 1,
+      ),
       measured: creates
         .map(
           (row) =>
-            `${row.mode}: ${row.cost.kmsCalls} KMS, ${writeRequests(row.cost)} write request ` +
+            `${row.mode}: ${row.cost.kmsCalls} KMS, ${writeRequests(row.cost) - CHANGE_AUDIT_WRITES} write request + ` +
+            `${CHANGE_AUDIT_WRITES} audit ` +
             `(${calls({ dynamoCalls: pick(row.cost.dynamoCalls, WRITE_OPERATIONS) })}), ` +
             `${units(row.cost.writeCapacity)} WCU`,
         )
@@ -631,6 +636,9 @@ function costTargets(rows: Row[]): TargetResult[] {
     },
   ];
 }
+
+/** The audit records of a change: written before it runs and completed with its answer. */
+const CHANGE_AUDIT_WRITES = 2;
 
 const WRITE_OPERATIONS = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems'];
 
