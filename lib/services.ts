@@ -1,7 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { readConfig, type Config } from './config';
 import type { DataKeyProvider } from './crypto/dataKeys';
@@ -92,17 +90,31 @@ function eventTransport(config: Config, table: Table): Pick<Services, 'eventBus'
   const local = config.localKeyFile !== undefined;
   const missing = (variable: string) => () => Promise.reject(new Error(`${variable} is not set`));
   return {
+    // The clients (and their SDK modules) are made on first use: every function builds these
+    // services at cold start, and only the two event functions publish or queue.
     eventBus: config.eventBusName
-      ? new EventBridgeBus(new EventBridgeClient({}), config.eventBusName)
+      ? new EventBridgeBus(
+          once(async () => new (await import('@aws-sdk/client-eventbridge')).EventBridgeClient({})),
+          config.eventBusName,
+        )
       : local
         ? noEventBus
         : { publish: missing('EVENT_BUS_NAME') },
     deliveryQueue: config.webhookQueueUrl
-      ? new SqsDeliveryQueue(new SQSClient({}), config.webhookQueueUrl)
+      ? new SqsDeliveryQueue(
+          once(async () => new (await import('@aws-sdk/client-sqs')).SQSClient({})),
+          config.webhookQueueUrl,
+        )
       : local
         ? new TableQueue(table)
         : { enqueue: missing('WEBHOOK_QUEUE_URL'), retryLater: missing('WEBHOOK_QUEUE_URL') },
   };
+}
+
+/** `make`'s promise, made on the first call and shared by every later one. */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => (made ??= make());
 }
 
 let containerServices: Services | undefined;

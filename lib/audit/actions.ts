@@ -52,7 +52,7 @@ export const AUDITED_ROUTES: Readonly<Record<string, AuditedRoute>> = {
 /** The scheduled refresh's action, with the actor `scheduler`. */
 export const SCHEDULED_REFRESH_ACTION = 'auth_secret.refresh.scheduled';
 
-/** The route a request took (API Gateway's route key), or its method and path if it has none. */
+/** What the audit trail does with a request, by the route it took (API Gateway's route key). */
 export function auditedRoute(routeKey: string | undefined): AuditedRoute | undefined {
   return routeKey === undefined ? undefined : AUDITED_ROUTES[routeKey];
 }

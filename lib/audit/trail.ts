@@ -1,4 +1,5 @@
 import { newId } from '../ids';
+import { SCHEDULED_REFRESH_ACTION } from './actions';
 import type { AuditRecord } from '../model';
 import type { Services } from '../services';
 
@@ -15,7 +16,6 @@ export function scheduledRefreshRecord(
   secret: { tenantId: string; workspaceId: string; id: string },
   status: number,
   at: Date,
-  action: string,
 ): AuditRecord {
   return {
     id: newId(at.getTime()),
@@ -23,7 +23,7 @@ export function scheduledRefreshRecord(
     workspaceId: secret.workspaceId,
     tenantId: secret.tenantId,
     actor: { kind: 'scheduler', userId: null, apiKeyId: null },
-    action,
+    action: SCHEDULED_REFRESH_ACTION,
     targets: { authSecretId: secret.id },
     status,
     sourceIp: null,

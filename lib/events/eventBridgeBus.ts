@@ -1,5 +1,4 @@
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { EventBus } from './ports';
 import type { SecretEvent } from './secretEvents';
 
@@ -14,15 +13,21 @@ const PUT_EVENTS_LIMIT = 10;
  * batch is retried (consumers dedupe by the event id in the detail).
  */
 export class EventBridgeBus implements EventBus {
+  /** `client` is made on first use: only the stream's function publishes (see lib/services.ts). */
   constructor(
-    private readonly client: EventBridgeClient,
+    private readonly client: () => Promise<EventBridgeClient>,
     private readonly busName: string,
   ) {}
 
   async publish(events: readonly SecretEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const [client, { PutEventsCommand }] = await Promise.all([
+      this.client(),
+      import('@aws-sdk/client-eventbridge'),
+    ]);
     for (let start = 0; start < events.length; start += PUT_EVENTS_LIMIT) {
       const batch = events.slice(start, start + PUT_EVENTS_LIMIT);
-      const result = await this.client.send(
+      const result = await client.send(
         new PutEventsCommand({
           Entries: batch.map((event) => ({
             EventBusName: this.busName,

@@ -1,21 +1,28 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { ChangeMessageVisibilityCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { DeliveryJob, DeliveryQueue } from './ports';
 
 /** SendMessageBatch takes at most 10 messages. */
 const SEND_BATCH_LIMIT = 10;
 
-/** The webhook delivery queue on AWS. */
+/**
+ * The webhook delivery queue on AWS. The SDK module and `client` are loaded on first use: of every
+ * function that builds the services, only the two event functions queue jobs.
+ */
 export class SqsDeliveryQueue implements DeliveryQueue {
   constructor(
-    private readonly client: SQSClient,
+    private readonly client: () => Promise<SQSClient>,
     private readonly queueUrl: string,
   ) {}
 
   async enqueue(jobs: readonly DeliveryJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const [client, { SendMessageBatchCommand }] = await Promise.all([
+      this.client(),
+      import('@aws-sdk/client-sqs'),
+    ]);
     for (let start = 0; start < jobs.length; start += SEND_BATCH_LIMIT) {
       const batch = jobs.slice(start, start + SEND_BATCH_LIMIT);
-      const result = await this.client.send(
+      const result = await client.send(
         new SendMessageBatchCommand({
           QueueUrl: this.queueUrl,
           Entries: batch.map((job, index) => ({ Id: String(index), MessageBody: JSON.stringify(job) })),
@@ -28,7 +35,11 @@ export class SqsDeliveryQueue implements DeliveryQueue {
   }
 
   async retryLater(receiptHandle: string, delaySeconds: number): Promise<void> {
-    await this.client.send(
+    const [client, { ChangeMessageVisibilityCommand }] = await Promise.all([
+      this.client(),
+      import('@aws-sdk/client-sqs'),
+    ]);
+    await client.send(
       new ChangeMessageVisibilityCommand({
         QueueUrl: this.queueUrl,
         ReceiptHandle: receiptHandle,

@@ -1,4 +1,3 @@
-import { SCHEDULED_REFRESH_ACTION } from '../audit/actions';
 import { scheduledRefreshRecord, writeAuditRecord } from '../audit/trail';
 import { logError, logInfo } from '../log';
 import type { Services } from '../services';
@@ -91,10 +90,7 @@ async function recordRefresh(
   now: () => number,
 ): Promise<void> {
   try {
-    await writeAuditRecord(
-      deps,
-      scheduledRefreshRecord(secret, status, new Date(now()), SCHEDULED_REFRESH_ACTION),
-    );
+    await writeAuditRecord(deps, scheduledRefreshRecord(secret, status, new Date(now())));
   } catch (error) {
     logError('audit record of a scheduled refresh not written', error, { secretId: secret.id });
   }

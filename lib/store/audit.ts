@@ -52,30 +52,19 @@ export class AuditStore implements AuditRepository {
       conditions.push('authSecretId = :secret');
       values[':secret'] = filter.authSecretId;
     }
-    const records: AuditRecord[] = [];
-    let read = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const result = await this.table.queryPage({
+    const { items, more, stoppedAt } = await this.table.queryFeedPage(
+      {
         KeyConditionExpression: 'pk = :pk AND sk BETWEEN :low AND :high',
         ExpressionAttributeValues: values,
         ...(conditions.length > 0 ? { FilterExpression: conditions.join(' AND ') } : {}),
         ...(filter.action !== undefined ? { ExpressionAttributeNames: { '#action': 'action' } } : {}),
-        Limit: conditions.length > 0 ? 200 : page.limit + 2,
-        ExclusiveStartKey: startKey,
-      });
-      read += result.scanned;
-      for (const item of result.items) {
-        // BETWEEN includes its low end: the record the cursor names was on the last page.
-        if (item.sk !== page.after) records.push(auditRecordSchema.parse(item));
-      }
-      startKey = result.lastKey;
-    } while (startKey && records.length <= page.limit && read < FILTERED_READ_BUDGET);
-    if (records.length > page.limit) {
-      const shown = records.slice(0, page.limit);
-      return { records: shown, next: shown.at(-1)?.id };
-    }
-    return { records, next: startKey ? String(startKey.sk) : undefined };
+      },
+      // BETWEEN includes its low end: the record the cursor names was on the last page.
+      { limit: page.limit, readBudget: FILTERED_READ_BUDGET, skip: (item) => item.sk === page.after },
+    );
+    const records = items.map((item) => auditRecordSchema.parse(item));
+    if (stoppedAt) return { records, next: String(stoppedAt.sk) };
+    return { records, next: more ? records.at(-1)?.id : undefined };
   }
 }
 

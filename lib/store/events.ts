@@ -126,37 +126,23 @@ export class EventStore implements EventRepository {
       conditions.push('authSecretId = :secret');
       values[':secret'] = filter.authSecretId;
     }
-    const filtered = conditions.length > 0;
-    const found: Array<{ event: SecretEvent; eventId: string }> = [];
-    let read = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const result = await this.table.queryPage({
+    const { items, more, stoppedAt } = await this.table.queryFeedPage(
+      {
         KeyConditionExpression: after === undefined ? 'pk = :pk' : 'pk = :pk AND sk > :after',
         ExpressionAttributeValues: values,
-        ...(filtered ? { FilterExpression: conditions.join(' AND ') } : {}),
+        ...(conditions.length > 0 ? { FilterExpression: conditions.join(' AND ') } : {}),
         // DynamoDB refuses names an expression does not use.
         ...(filter.types?.length ? { ExpressionAttributeNames: { '#type': 'type' } } : {}),
-        // One more than the page, to know whether another follows.
-        Limit: filtered ? 200 : page.limit + 1,
-        ExclusiveStartKey: startKey,
         // A page must not miss an event that a page before it already passed (see the class).
         ConsistentRead: true,
-      });
-      read += result.scanned;
-      for (const item of result.items) {
-        const stored = storedEventSchema.parse(item);
-        found.push({ event: parseEventBody(stored.body), eventId: stored.eventId });
-      }
-      startKey = result.lastKey;
-    } while (startKey && found.length <= page.limit && read < FILTERED_READ_BUDGET);
-    if (found.length > page.limit) {
-      const shown = found.slice(0, page.limit);
-      return { events: shown.map((entry) => entry.event), next: shown.at(-1)?.eventId };
-    }
+      },
+      { limit: page.limit, readBudget: FILTERED_READ_BUDGET },
+    );
+    const stored = items.map((item) => storedEventSchema.parse(item));
+    const events = stored.map((entry) => parseEventBody(entry.body));
     // Stopped by the read budget: go on after the last event read, matching or not.
-    const events = found.map((entry) => entry.event);
-    return { events, next: startKey ? await this.idAt(startKey) : undefined };
+    if (stoppedAt) return { events, next: await this.idAt(stoppedAt) };
+    return { events, next: more ? stored.at(-1)?.eventId : undefined };
   }
 
   /** The position of a workspace's event; null when it has no such event. */

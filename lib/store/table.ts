@@ -53,6 +53,8 @@ interface ExpressionParts {
 }
 
 const BATCH_GET_LIMIT = 100;
+/** How many items one Query page of a filtered feed reads (see queryFeedPage). */
+const FILTERED_PAGE_READ = 200;
 const MAX_BATCH_ATTEMPTS = 8;
 /**
  * Transactions that touch a hot item (a workspace's list total) at the same moment are cancelled
@@ -117,6 +119,37 @@ export class Table {
       // Before a FilterExpression: what the page cost to read.
       scanned: page.ScannedCount ?? 0,
     };
+  }
+
+  /**
+   * A page of a feed read by key, where a FilterExpression may leave most items out: reads the
+   * Query's pages until one item more than `limit` passed (so another page follows), the Query
+   * ends, or `readBudget` items were read. Then `items` holds at most `limit` items; `more` says
+   * whether items follow the last of them; `stoppedAt` is where reading stopped short of a full
+   * page (the budget ran out), for the next page to go on from.
+   */
+  async queryFeedPage(
+    input: Omit<QueryCommandInput, 'TableName' | 'Limit' | 'ExclusiveStartKey'>,
+    options: { limit: number; readBudget: number; skip?: (item: Item) => boolean },
+  ): Promise<{ items: Item[]; more: boolean; stoppedAt: Record<string, unknown> | undefined }> {
+    const filtered = input.FilterExpression !== undefined;
+    const items: Item[] = [];
+    let read = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.queryPage({
+        ...input,
+        // Unfiltered, one more than the page tells whether another follows.
+        Limit: filtered ? FILTERED_PAGE_READ : options.limit + 1,
+        ExclusiveStartKey: startKey,
+      });
+      read += page.scanned;
+      items.push(...page.items.filter((item) => !options.skip?.(item)));
+      startKey = page.lastKey;
+    } while (startKey && items.length <= options.limit && read < options.readBudget);
+    if (items.length > options.limit)
+      return { items: items.slice(0, options.limit), more: true, stoppedAt: undefined };
+    return { items, more: startKey !== undefined, stoppedAt: startKey };
   }
 
   /** Runs a Query to its end (or until `maxItems`), following LastEvaluatedKey. */

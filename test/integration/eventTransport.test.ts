@@ -34,8 +34,11 @@ beforeAll(async () => {
   [stack, receiver] = await Promise.all([startTestStack({ stream: true }), startWebhookReceiver()]);
   services = {
     ...stack.services,
-    eventBus: new EventBridgeBus(new EventBridgeClient({ region: 'us-east-1' }), 'auth-secrets-test'),
-    deliveryQueue: new SqsDeliveryQueue(new SQSClient({ region: 'us-east-1' }), QUEUE_URL),
+    eventBus: new EventBridgeBus(
+      async () => new EventBridgeClient({ region: 'us-east-1' }),
+      'auth-secrets-test',
+    ),
+    deliveryQueue: new SqsDeliveryQueue(async () => new SQSClient({ region: 'us-east-1' }), QUEUE_URL),
   };
   provideServices(services);
   world = await createWorld(services);
