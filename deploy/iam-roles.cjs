@@ -20,17 +20,45 @@ const FUNCTIONS = {
   secretsList: { dynamodb: [...READ, 'dynamodb:Query'], indexes: true, kms: ['kms:Decrypt'] },
   // Creating, moving and deleting a secret are TransactWriteItems with its list counts and its
   // auth-client's usage: IAM checks each write of a transaction under its own action.
-  secretsCreate: { dynamodb: [...READ, ...COUNTED_WRITE], kms: ['kms:GenerateDataKey'] },
+  // Creates keep the credentials as version 1 and honour Idempotency-Key: its record (PutItem,
+  // UpdateItem, DeleteItem when a request fails) and its answer, sealed under its own purpose.
+  secretsCreate: {
+    dynamodb: [...READ, ...COUNTED_WRITE, 'dynamodb:DeleteItem'],
+    kms: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    purposes: ['auth-secret', 'idempotent-answer'],
+  },
   secretsGet: { dynamodb: READ, kms: ['kms:Decrypt'] },
-  secretsPatch: { dynamodb: [...READ, ...COUNTED_WRITE], kms: ['kms:Decrypt', 'kms:GenerateDataKey'] },
-  secretsDelete: { dynamodb: [...READ, 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'] },
+  // New credentials are kept as a version, and the oldest kept one deleted, in the same transaction.
+  secretsPatch: {
+    dynamodb: [...READ, ...COUNTED_WRITE, 'dynamodb:DeleteItem'],
+    kms: ['kms:Decrypt', 'kms:GenerateDataKey'],
+  },
+  // A DELETE moves the secret to the deleted list (a counted write), or deletes it with its versions.
+  secretsDelete: { dynamodb: [...READ, ...COUNTED_WRITE, 'dynamodb:DeleteItem'] },
+  secretsRestore: { dynamodb: [...READ, ...COUNTED_WRITE], kms: ['kms:Decrypt'] },
+  secretVersionsList: { dynamodb: [...READ, 'dynamodb:Query'] },
+  secretVersionGet: { dynamodb: READ, kms: ['kms:Decrypt'] },
+  secretVersionRestore: {
+    dynamodb: [...READ, ...COUNTED_WRITE, 'dynamodb:DeleteItem'],
+    kms: ['kms:Decrypt'],
+  },
+  purgeDeleted: {
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
+    indexes: true,
+  },
   secretsRefresh: {
-    dynamodb: [...READ, 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+    dynamodb: [...READ, 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
     kms: ['kms:Decrypt', 'kms:GenerateDataKey'],
     purposes: ['auth-secret', 'auth-client'],
   },
   refreshDue: {
-    dynamodb: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+    dynamodb: [
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+      'dynamodb:PutItem',
+      'dynamodb:DeleteItem',
+    ],
     indexes: true,
     kms: ['kms:Decrypt', 'kms:GenerateDataKey'],
     purposes: ['auth-secret', 'auth-client'],
@@ -40,9 +68,9 @@ const FUNCTIONS = {
   authClientsList: { dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:Query'], indexes: true },
   authClientsGet: { dynamodb: [...READ, 'dynamodb:Query'], indexes: true },
   authClientsCreate: {
-    dynamodb: [...READ, 'dynamodb:PutItem'],
-    kms: ['kms:GenerateDataKey'],
-    purposes: ['auth-client'],
+    dynamodb: [...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    kms: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    purposes: ['auth-client', 'idempotent-answer'],
   },
   authClientsPatch: {
     dynamodb: [...READ, 'dynamodb:PutItem'],
@@ -50,10 +78,12 @@ const FUNCTIONS = {
     purposes: ['auth-client'],
   },
   // Deleting the client with its usage, marking it for a cascade, its secrets' deletes.
+  // A cascade deletes the client's secrets recoverably: each moves to its deleted list (PutItem).
   authClientsDelete: {
     dynamodb: [
       ...READ,
       'dynamodb:Query',
+      'dynamodb:PutItem',
       'dynamodb:DeleteItem',
       'dynamodb:UpdateItem',
       'dynamodb:ConditionCheckItem',
@@ -66,10 +96,17 @@ const FUNCTIONS = {
   // A v1 create or delete is one TransactWriteItems with its counted lists: IAM checks each of
   // its writes under its own action (PutItem, UpdateItem, DeleteItem).
   v1SecretsCreate: {
-    dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    dynamodb: [
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    ],
     indexes: true,
-    kms: ['kms:GenerateDataKey'],
-    purposes: ['barbican-secret'],
+    kms: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    purposes: ['barbican-secret', 'idempotent-answer'],
   },
   v1SecretsGet: {
     dynamodb: [...READ, 'dynamodb:Query'],
@@ -130,14 +167,14 @@ const FUNCTIONS = {
     ],
   },
   webhooksCreate: {
-    dynamodb: [...READ, 'dynamodb:PutItem'],
-    kms: ['kms:GenerateDataKey'],
-    purposes: ['webhook'],
+    dynamodb: [...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    kms: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    purposes: ['webhook', 'idempotent-answer'],
   },
-  webhooksList: { dynamodb: [...READ, 'dynamodb:Query'] },
-  webhooksGet: { dynamodb: READ },
   webhooksPatch: { dynamodb: [...READ, 'dynamodb:PutItem'] },
   webhooksDelete: { dynamodb: [...READ, 'dynamodb:DeleteItem'] },
+  webhooksList: { dynamodb: [...READ, 'dynamodb:Query'] },
+  webhooksGet: { dynamodb: READ },
   webhookDeliveriesList: { dynamodb: [...READ, 'dynamodb:Query'] },
   eventsList: { dynamodb: [...READ, 'dynamodb:Query'] },
   auditEventsList: { dynamodb: [...READ, 'dynamodb:Query'] },

@@ -1,5 +1,5 @@
 import { workspaceEndpoint } from '../lib/http/endpoint';
-import { created } from '../lib/http/results';
+import { createdResource } from '../lib/http/results';
 import { readCreateSecret } from '../lib/secrets/input';
 import { createSecret } from '../lib/secrets/useCases';
 import { services } from '../lib/services';
@@ -7,9 +7,7 @@ import { services } from '../lib/services';
 export const handler = workspaceEndpoint(
   services,
   'workspaces.auth_secret.create',
-  { acceptsBody: true },
-  async (request) => {
-    const secret = await createSecret(services(), request.membership, readCreateSecret(request.body));
-    return created({ data: secret, meta: {} }, secret.links.self);
-  },
+  { acceptsBody: true, idempotent: true },
+  async (request) =>
+    createdResource(await createSecret(services(), request.membership, readCreateSecret(request.body))),
 );

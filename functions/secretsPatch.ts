@@ -1,5 +1,6 @@
 import { workspaceEndpoint } from '../lib/http/endpoint';
-import { ok } from '../lib/http/results';
+import { readIfMatch } from '../lib/http/preconditions';
+import { okResource } from '../lib/http/results';
 import { readPatchSecret } from '../lib/secrets/input';
 import { patchSecret } from '../lib/secrets/useCases';
 import { services } from '../lib/services';
@@ -9,13 +10,17 @@ export const handler = workspaceEndpoint(
   'workspaces.auth_secret.edit',
   { acceptsBody: true },
   async (request) => {
+    const deps = services();
+    const ifMatch = readIfMatch(request.headers, { required: deps.config.requireIfMatch });
     const secretId = request.path.secretId ?? '';
     const secret = await patchSecret(
-      services(),
+      deps,
       request.membership,
       secretId,
       readPatchSecret(request.body, secretId),
+      undefined,
+      { ifMatch },
     );
-    return ok({ data: secret, meta: {} });
+    return okResource(secret);
   },
 );

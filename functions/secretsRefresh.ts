@@ -1,5 +1,5 @@
 import { workspaceEndpoint } from '../lib/http/endpoint';
-import { ok } from '../lib/http/results';
+import { okResource } from '../lib/http/results';
 import { refreshSecretNow } from '../lib/refresh/useCases';
 import { services } from '../lib/services';
 
@@ -11,5 +11,5 @@ export const handler = workspaceEndpoint(services, 'workspaces.auth_secret.refre
     request.path.secretId ?? '',
     request.receivedAt,
   );
-  return ok({ data: secret, meta: {} });
+  return okResource(secret);
 });

@@ -7,7 +7,7 @@ import { createV1Secret } from '../lib/barbican/useCases';
 
 export const handler = barbicanEndpoint(
   services,
-  { operation: 'Secret creation', permission: 'workspaces.secret.create', body: 'json' },
+  { operation: 'Secret creation', permission: 'workspaces.secret.create', body: 'json', idempotent: true },
   async (request) => {
     const now = new Date();
     const input = readNewSecret(request.body, instantFromDate(now));

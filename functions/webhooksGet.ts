@@ -1,9 +1,9 @@
 import { tenantEndpoint } from '../lib/http/endpoint';
-import { ok } from '../lib/http/results';
+import { readResource } from '../lib/http/results';
 import { services } from '../lib/services';
 import { getWebhook } from '../lib/webhooks/useCases';
 
-export const handler = tenantEndpoint(services, 'tenants.webhook.get', {}, async ({ path }) => {
+export const handler = tenantEndpoint(services, 'tenants.webhook.get', {}, async ({ path, headers }) => {
   const { tenantId = '', webhookId = '' } = path;
-  return ok({ data: await getWebhook(services(), tenantId, webhookId), meta: {} });
+  return readResource(headers, await getWebhook(services(), tenantId, webhookId));
 });

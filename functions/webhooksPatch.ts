@@ -1,5 +1,6 @@
 import { tenantEndpoint } from '../lib/http/endpoint';
-import { ok } from '../lib/http/results';
+import { readIfMatch } from '../lib/http/preconditions';
+import { okResource } from '../lib/http/results';
 import { services } from '../lib/services';
 import { readWebhookDocument } from '../lib/webhooks/input';
 import { patchWebhook } from '../lib/webhooks/useCases';
@@ -8,9 +9,11 @@ export const handler = tenantEndpoint(
   services,
   'tenants.webhook.edit',
   { acceptsBody: true },
-  async ({ path, body }) => {
+  async ({ path, body, headers }) => {
+    const deps = services();
+    const ifMatch = readIfMatch(headers, { required: deps.config.requireIfMatch });
     const { tenantId = '', webhookId = '' } = path;
     const fields = readWebhookDocument(body, { id: webhookId });
-    return ok({ data: await patchWebhook(services(), tenantId, webhookId, fields), meta: {} });
+    return okResource(await patchWebhook(deps, tenantId, webhookId, fields, undefined, { ifMatch }));
   },
 );

@@ -51,6 +51,13 @@ export interface Config {
   readonly publicBaseUrl?: string;
   /** How long a warm container reuses an API key record and membership it has read (0: never). */
   readonly accessCacheSeconds: number;
+  /**
+   * How long a deleted auth-secret stays recoverable (DELETE_RECOVERY_DAYS, in seconds here);
+   * 0: a DELETE deletes at once.
+   */
+  readonly deleteRecoverySeconds: number;
+  /** Whether PATCH and DELETE of a single resource must carry `If-Match` (428 otherwise). */
+  readonly requireIfMatch: boolean;
 }
 
 export class ConfigError extends Error {
@@ -82,6 +89,24 @@ function nonNegativeInteger(env: Env, name: string, fallback: number): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${name} must be a non-negative integer`);
   return value;
+}
+
+/** A number of days, fractions allowed (tests use seconds' worth), up to ten years. */
+function days(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || value > 3650) {
+    throw new ConfigError(`${name} must be a number of days from 0 to 3650`);
+  }
+  return value;
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new ConfigError(`${name} must be true or false`);
 }
 
 function readPublicBaseUrl(raw: string | undefined): string | undefined {
@@ -136,5 +161,7 @@ export function readConfig(env: Env = process.env): Config {
     refreshGiveUpSeconds: positiveInteger(env, 'REFRESH_GIVE_UP_SECONDS', 259_200),
     accessCacheSeconds: nonNegativeInteger(env, 'ACCESS_CACHE_SECONDS', 30),
     publicBaseUrl: readPublicBaseUrl(env.PUBLIC_BASE_URL),
+    deleteRecoverySeconds: Math.round(days(env, 'DELETE_RECOVERY_DAYS', 7) * 86_400),
+    requireIfMatch: flag(env, 'REQUIRE_IF_MATCH'),
   });
 }

@@ -140,3 +140,26 @@ export class AuditUnavailableError extends AppError {
     return 'Audit trail unavailable';
   }
 }
+
+/** A precondition of the request (`If-Match`) does not hold for the resource as it is now. */
+export class PreconditionFailedError extends AppError {
+  readonly status = 412;
+  readonly code: string = 'precondition_failed';
+  get title() {
+    return 'Precondition failed';
+  }
+}
+
+/** The request must be conditional (`If-Match`) and is not (REQUIRE_IF_MATCH). */
+export class PreconditionRequiredError extends AppError {
+  readonly status = 428;
+  readonly code: string = 'precondition_required';
+  get title() {
+    return 'Precondition required';
+  }
+}
+
+/** A request with this idempotency key is still running: the retry must wait for its answer. */
+export class IdempotentRequestInProgressError extends ConflictError {
+  override readonly code: string = 'idempotent_request_in_progress';
+}

@@ -144,6 +144,11 @@ export const SECRET_EVENT_TYPES = [
   'auth_secret.refresh_failed',
   'auth_secret.reconnect_required',
   'auth_secret.recovered',
+  /** DELETE within the recovery window: the secret can be restored until `purge_at`. */
+  'auth_secret.soft_deleted',
+  /** A soft-deleted secret was brought back. */
+  'auth_secret.restored',
+  /** Gone for good: a DELETE without recovery window, `?force=true`, or the purge after the window. */
   'auth_secret.deleted',
 ] as const;
 export type SecretEventType = (typeof SECRET_EVENT_TYPES)[number];
@@ -206,12 +211,51 @@ export const secretSchema = z.object({
   /** The event this secret's last change was (absent on items written before events existed). */
   lastChange: secretChangeSchema.optional(),
   /**
+   * Set while the secret is deleted but recoverable (soft delete): it is then in no list but the
+   * deleted one, answers 404, is never refreshed, and is purged at `purgeAt`.
+   */
+  deletedAt: timestamp.optional(),
+  purgeAt: timestamp.optional(),
+  /**
+   * The number of the credentials' current version (see secretVersionSchema); absent on secrets
+   * stored before versions were kept.
+   */
+  credentialsVersion: z.number().int().optional(),
+  /**
    * Store bookkeeping, carried unchanged by use cases: which block of each counted list counts
    * this secret (lib/store/countedLists.ts), so that removing it needs no search.
    */
   listBlocks: z.record(z.string(), z.string()).optional(),
 });
 export type SecretRecord = z.infer<typeof secretSchema>;
+
+/** What produced a version of a secret's credentials. */
+export const CREDENTIAL_SOURCES = ['create', 'patch', 'refresh', 'restore'] as const;
+export type CredentialSource = (typeof CREDENTIAL_SOURCES)[number];
+
+/**
+ * One version of an auth-secret's credentials, as they were stored by a create, a PATCH, a refresh
+ * or a restore: sealed exactly as the secret's own (same binding), so that restoring it is a copy.
+ */
+export const secretVersionSchema = z.object({
+  workspaceId: z.string(),
+  secretId: z.string(),
+  number: z.number().int(),
+  source: z.enum(CREDENTIAL_SOURCES),
+  /** The user whose request stored them; null for the scheduled refresh (and unknown origins). */
+  actorUserId: z.string().nullable(),
+  createdAt: timestamp,
+  sealedCredentials: z.string(),
+  /** The access token's expiry as it was with these credentials. */
+  expiresAt: z.string().nullable(),
+});
+export type SecretVersion = z.infer<typeof secretVersionSchema>;
+
+/** Who stored a new version of credentials, and how: what the version list shows. */
+export interface CredentialChange {
+  readonly source: CredentialSource;
+  readonly actorUserId: string | null;
+}
 
 /**
  * When a secret whose credentials were stored (or refreshed) at `from` is due by its auth-client's

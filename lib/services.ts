@@ -10,6 +10,7 @@ import { EventBridgeBus, noEventBus } from './events/eventBridgeBus';
 import type { DeliveryQueue, EventBus } from './events/ports';
 import { SqsDeliveryQueue } from './events/sqsQueue';
 import { AuditStore } from './store/audit';
+import { IdempotencyStore } from './store/idempotency';
 import { AuthClientStore } from './store/authClients';
 import { DeliveryStore, EventStore } from './store/events';
 import { TableQueue } from './store/localQueue';
@@ -23,6 +24,7 @@ import type {
   SecretRepository,
   V1SecretRepository,
   WebhookRepository,
+  IdempotencyRepository,
 } from './store/ports';
 import { SecretStore } from './store/secrets';
 import { Table } from './store/table';
@@ -45,6 +47,8 @@ export interface Services {
   readonly deliveries: DeliveryRepository;
   /** Who did what: the audit trail. */
   readonly audit: AuditRepository;
+  /** Idempotency keys of create requests. */
+  readonly idempotency: IdempotencyRepository;
   readonly eventBus: EventBus;
   readonly deliveryQueue: DeliveryQueue;
   /** The table itself: for tests and benchmarks that look under the repositories, never for use cases. */
@@ -76,6 +80,7 @@ export function createServices(
     webhooks: new WebhookStore(table),
     deliveries: new DeliveryStore(table),
     audit: new AuditStore(table),
+    idempotency: new IdempotencyStore(table),
     ...eventTransport(config, table),
     table,
   };

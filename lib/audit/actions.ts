@@ -19,6 +19,14 @@ export const AUDITED_ROUTES: Readonly<Record<string, AuditedRoute>> = {
   'PATCH /v2/workspaces/{workspaceId}/secrets/{secretId}': always('auth_secret.update'),
   'DELETE /v2/workspaces/{workspaceId}/secrets/{secretId}': always('auth_secret.delete'),
   'POST /v2/workspaces/{workspaceId}/secrets/{secretId}/refresh': always('auth_secret.refresh'),
+  'POST /v2/workspaces/{workspaceId}/secrets/{secretId}/restore': always('auth_secret.restore'),
+  'GET /v2/workspaces/{workspaceId}/secrets/{secretId}/versions': whenRefused('auth_secret.version.list'),
+  // A version carries credentials: read like the secret itself.
+  'GET /v2/workspaces/{workspaceId}/secrets/{secretId}/versions/{versionNumber}':
+    always('auth_secret.version.get'),
+  'POST /v2/workspaces/{workspaceId}/secrets/{secretId}/versions/{versionNumber}/restore': always(
+    'auth_secret.version.restore',
+  ),
   'GET /v2/workspaces/{workspaceId}': whenRefused('workspace.get'),
   'GET /v2/workspaces/{workspaceId}/events': whenRefused('event.list'),
   'GET /v2/workspaces/{workspaceId}/audit-events': whenRefused('audit_event.list'),

@@ -1,4 +1,11 @@
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  PreconditionFailedError,
+  ValidationError,
+} from '../errors';
+import { removeSecret } from '../secrets/useCases';
 import type { Caller } from '../auth/authenticate';
 import { authClientResource } from '../directory/views';
 import { isId, newId } from '../ids';
@@ -9,6 +16,7 @@ import type { Services } from '../services';
 import { withOptimisticRetry } from '../store/optimisticRetry';
 import { AuthClientInUseError, ConditionFailedError } from '../store/ports';
 import { MIN_REFRESH_INTERVAL_SECONDS, type AuthClientFields } from './input';
+import { requireRevision, type ExpectedRevision } from '../revisions';
 
 type Deps = Pick<Services, 'directory' | 'authClients' | 'secrets' | 'envelope' | 'config'>;
 
@@ -102,10 +110,12 @@ export async function patchAuthClient(
   authClientId: string,
   fields: AuthClientFields,
   now = new Date(),
+  options: { ifMatch?: ExpectedRevision } = {},
 ) {
   return withOptimisticRetry('auth-client', async () => {
     const current = isId(authClientId) ? await deps.authClients.get(tenantId, authClientId) : undefined;
     if (!current) throw new NotFoundError('No such auth-client.');
+    requireRevision(options.ifMatch, current.version, 'auth-client');
     if (fields.type !== undefined && fields.type !== current.type) {
       throw new ValidationError(
         'auth_type cannot change: the secrets of this auth-client hold credentials of its type.',
@@ -149,9 +159,11 @@ const CASCADE_PAUSE_MS = 250;
 /**
  * Deletes an auth-client. While secrets still use it the answer is 409, unless `cascade` asks to
  * delete those secrets with it: the client is then first marked as being deleted (no secret can
- * be created on it or moved to it from then on), its secrets are deleted, and the client goes in
- * one transaction that requires its usage count to be zero. A failure half-way leaves the client
- * marked (new secrets on it answer 409) and the request can simply be sent again.
+ * be created on it or moved to it from then on), its secrets are deleted (recoverably, as a DELETE
+ * of each would: a deleted secret uses no auth-client, and restoring one whose client is gone
+ * answers 409), and the client goes in one transaction that requires its usage count to be zero.
+ * A failure half-way leaves the client marked (new secrets on it answer 409) and the request can
+ * simply be sent again. With If-Match, the client must be at a revision it names (412 otherwise).
  */
 export async function deleteAuthClient(
   deps: Deps,
@@ -159,10 +171,18 @@ export async function deleteAuthClient(
   authClientId: string,
   cascade: boolean,
   now: () => Date = () => new Date(),
+  options: { ifMatch?: ExpectedRevision } = {},
 ) {
   if (!isId(authClientId)) throw authClientNotFound();
+  let expectedVersion: number | undefined;
+  if (options.ifMatch !== undefined && options.ifMatch !== 'any') {
+    const current = await deps.authClients.get(tenantId, authClientId);
+    if (!current) throw authClientNotFound();
+    requireRevision(options.ifMatch, current.version, 'auth-client');
+    expectedVersion = current.version;
+  }
   if (!cascade) {
-    await deleteUnused(deps, tenantId, authClientId);
+    await deleteUnused(deps, tenantId, authClientId, expectedVersion);
     return;
   }
   try {
@@ -174,14 +194,18 @@ export async function deleteAuthClient(
   for (let round = 0; round < CASCADE_ROUNDS; round++) {
     // The index may lag behind the last writes (on AWS): the usage count says when it is empty.
     for (const key of await deps.secrets.listKeysByAuthClient(authClientId, Infinity)) {
+      const secret = await deps.secrets.get(key.workspaceId, key.secretId);
+      // Only the secrets still on the auth-client it empties: one moved away since the index was read is not its to delete.
+      if (secret?.authClientId !== authClientId) continue;
       try {
-        await deps.secrets.delete(key.workspaceId, key.secretId, { authClientId });
+        await removeSecret(deps, secret, { force: false, at: now() });
       } catch (error) {
+        // Changed since the read: the next round reads it again.
         if (!(error instanceof ConditionFailedError)) throw error;
       }
     }
     try {
-      await deleteUnused(deps, tenantId, authClientId);
+      await deleteUnused(deps, tenantId, authClientId, expectedVersion);
       return;
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
@@ -193,11 +217,26 @@ export async function deleteAuthClient(
   );
 }
 
-async function deleteUnused(deps: Deps, tenantId: string, authClientId: string): Promise<void> {
+async function deleteUnused(
+  deps: Deps,
+  tenantId: string,
+  authClientId: string,
+  expectedVersion: number | undefined,
+): Promise<void> {
   try {
-    await deps.authClients.delete(tenantId, authClientId);
+    await deps.authClients.delete(tenantId, authClientId, expectedVersion);
   } catch (error) {
-    if (error instanceof ConditionFailedError) throw authClientNotFound();
+    if (error instanceof ConditionFailedError) {
+      if (expectedVersion !== undefined && (await deps.authClients.get(tenantId, authClientId))) {
+        throw new PreconditionFailedError(
+          'The auth-client changed since the ETag given in If-Match was read.',
+          {
+            source: { header: 'If-Match' },
+          },
+        );
+      }
+      throw authClientNotFound();
+    }
     if (error instanceof AuthClientInUseError) {
       throw new ConflictError(
         'Auth-secrets still use this auth-client; delete them first, or send ?cascade=true to delete them with it.',

@@ -12,6 +12,7 @@ import { MAX_REQUEST_BYTES, stripStrings, tooLarge } from './input';
 import { baseUrlOf } from './urls';
 import { bodyBytes, definedEntries, lowerCaseHeaders } from '../http/event';
 import { responseHeaders } from '../http/responseHeaders';
+import { runIdempotent } from '../http/idempotency';
 import { auditAnswers, auditChanges, type AuditedContext } from '../http/audit';
 
 /**
@@ -69,6 +70,8 @@ export interface BarbicanEndpointSpec {
   readonly permission: Permission;
   /** `json`: an application/json document; `payload`: a secret's bytes (text/plain or octet-stream). */
   readonly body?: 'json' | 'payload';
+  /** A create that honours `Idempotency-Key` (lib/http/idempotency.ts). */
+  readonly idempotent?: boolean;
 }
 
 /** The media types Barbican's `enforce_content_types` lets through, per kind of body. */
@@ -87,7 +90,7 @@ interface BarbicanContext extends AuditedContext {
 type Middleware = MiddlewareObj<Event, Result, Error, BarbicanContext>;
 
 export function barbicanEndpoint(
-  getServices: () => Pick<Services, 'directory' | 'config' | 'audit'>,
+  getServices: () => Pick<Services, 'directory' | 'config' | 'audit' | 'idempotency' | 'envelope'>,
   spec: BarbicanEndpointSpec,
   handler: (request: BarbicanRequest) => Promise<BarbicanResult>,
 ) {
@@ -98,9 +101,12 @@ export function barbicanEndpoint(
     .use(barbicanErrors(spec.operation))
     .use(requestPreparation(getServices, spec))
     .use(auditChanges<BarbicanContext>(getServices))
-    .handler(async (_event, context) => {
-      if (!context.request) throw new Error('request was not prepared');
-      return toResponse(await handler(context.request));
+    .handler(async (event, context) => {
+      const { request } = context;
+      if (!request) throw new Error('request was not prepared');
+      const respond = async () => toResponse(await handler(request));
+      if (!spec.idempotent) return respond();
+      return runIdempotent(getServices(), { userId: request.caller.userId, event }, respond);
     });
 }
 

@@ -48,5 +48,7 @@ export function authClientResource(client: AuthClient) {
     },
     relationships: { tenant: { data: { id: client.tenantId, type: 'tenant' } } },
     links: { self: paths.authClient(client.tenantId, client.id) },
+    // Bumped by every write; the answer's ETag names it (If-Match / If-None-Match).
+    meta: { revision: client.version },
   };
 }

@@ -10,6 +10,7 @@ import { prepareAtColdStart, type Services } from '../services';
 import { auditAnswers, auditChanges, type AuditedContext } from './audit';
 import { errorResponse } from './errors';
 import { JSON_MEDIA_TYPE, negotiateResponseType, requireJsonContentType } from './mediaTypes';
+import { runIdempotent } from './idempotency';
 import { readQuery } from './query';
 import { responseHeaders } from './responseHeaders';
 import { STATUS_OF, type HttpResult } from './results';
@@ -32,6 +33,8 @@ export interface EndpointRequest {
   /** The query parameters, each given at most once and all among `queryParameters`. */
   readonly query: ReadonlyMap<string, string>;
   readonly body: unknown;
+  /** The request's headers, names in lower case. */
+  readonly headers: Readonly<Record<string, string>>;
   /** When API Gateway received the request (epoch ms); the Lambda's clock if it does not say. */
   readonly receivedAt: number;
 }
@@ -46,6 +49,8 @@ export interface EndpointOptions {
   readonly acceptsBody?: boolean;
   /** The query parameters the endpoint understands; any other answers 400 (JSON:API). */
   readonly queryParameters?: readonly string[];
+  /** A create that honours `Idempotency-Key` (lib/http/idempotency.ts). */
+  readonly idempotent?: boolean;
 }
 
 interface ChainOptions extends EndpointOptions {
@@ -125,10 +130,12 @@ function chain(
     .use(contentNegotiation(options))
     .use(authentication(getServices, options))
     .use(auditChanges<EndpointContext>(getServices))
-    .handler(async (_event, context) => {
-      if (!context.request) throw new Error('request was not prepared');
-      const result = await handler(context.request);
-      return toResponse(result, context.responseType ?? JSON_MEDIA_TYPE);
+    .handler(async (event, context) => {
+      const { request } = context;
+      if (!request) throw new Error('request was not prepared');
+      const respond = async () => toResponse(await handler(request), context.responseType ?? JSON_MEDIA_TYPE);
+      if (!options.idempotent) return respond();
+      return runIdempotent(getServices(), { userId: request.caller.userId, event }, respond);
     });
 }
 
@@ -186,6 +193,7 @@ function authentication(getServices: () => Services, options: ChainOptions): Mid
         path,
         query: readQuery(new URLSearchParams(event.rawQueryString ?? ''), options.queryParameters ?? []),
         body: options.acceptsBody ? parseBody(event) : undefined,
+        headers: definedEntries(headers),
         receivedAt: event.requestContext?.timeEpoch ?? Date.now(),
       };
     },
@@ -221,11 +229,13 @@ function parseBody(event: Event): unknown {
 function toResponse(result: HttpResult, contentType: string): Result {
   const statusCode = STATUS_OF[result.kind];
   if (result.kind === 'noContent') return { statusCode };
+  if (result.kind === 'notModified') return { statusCode, headers: { ETag: result.etag } };
   return {
     statusCode,
     headers: {
       'Content-Type': contentType,
       ...(result.kind === 'created' ? { Location: result.location } : {}),
+      ...(result.etag !== undefined ? { ETag: result.etag } : {}),
     },
     body: JSON.stringify(result.document),
   };

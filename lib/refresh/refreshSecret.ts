@@ -59,6 +59,8 @@ export async function refreshSecret(
      * still due by `horizon` (its state, expiry or backoff may have changed since the index said so).
      */
     scheduled?: { horizon: string };
+    /** Who asked (on demand), for the credential version it stores; null for the schedule. */
+    actorUserId?: string | null;
   } = {},
 ): Promise<RefreshResult> {
   const now = options.now ?? Date.now;
@@ -94,7 +96,7 @@ export async function refreshSecret(
     return { kind: 'waited', secret: leased, answer };
   }
   try {
-    return await refreshUnderLease(deps, leased, owner, now);
+    return await refreshUnderLease(deps, leased, owner, now, options.actorUserId ?? null);
   } catch (error) {
     // Whatever failed (KMS, DynamoDB), the lease must not keep the secret blocked.
     await deps.secrets.releaseLease(workspaceId, secretId, owner).catch(() => undefined);
@@ -130,100 +132,107 @@ async function refreshUnderLease(
   leased: SecretRecord,
   owner: string,
   now: () => number,
+  actorUserId: string | null,
 ): Promise<RefreshResult> {
   const { workspaceId, id: secretId } = leased;
   const client = await deps.authClients.get(leased.tenantId, leased.authClientId);
   const outcome = await talkToProvider(deps, leased, client);
   const giveUpMs = deps.config.refreshGiveUpSeconds * 1000;
   const sealedSuccess = outcome.kind === 'success' ? await sealSuccess(deps, leased, outcome) : undefined;
-  const saved = await deps.secrets.saveUnderLease(workspaceId, secretId, owner, (current) => {
-    // The outcome is stamped as late as possible, right before it is written, so that every
-    // request that found this refresh in flight arrived before the stamp (see outcomeAnswering).
-    // expires_at counts from it too (milliseconds later than the answer: nothing a 10-minute
-    // refresh window notices), so that it stays refreshed_at + expires_in.
-    const at = new Date(now());
-    const base = { ...current, updatedAt: at.toISOString() };
-    if (sealedSuccess) {
-      return withChange(
-        {
-          ...base,
-          ...sealedSuccess.fields(at),
-          state: 'ready',
-          error: null,
-          refreshedAt: at.toISOString(),
-          refreshError: null,
-          refreshFailures: 0,
-          failingSince: null,
-          nextAttemptAt: null,
-          // The interval counts from this refresh, as the auth-client has it now.
-          intervalDueAt: client ? intervalDueFrom(client, at) : null,
-        },
-        'auth_secret.refreshed',
-        at,
-        { previous: current },
-      );
-    }
-    // A failure continues the current run of failures, or starts one.
-    const failures = {
-      refreshFailures: current.refreshFailures + 1,
-      failingSince: current.failingSince ?? at.toISOString(),
-    };
-    if (outcome.kind === 'permanent') {
-      const refreshError: RefreshError = {
-        code: outcome.error,
-        description: outcome.description,
-        at: at.toISOString(),
-        transient: false,
+  const saved = await deps.secrets.saveUnderLease(
+    workspaceId,
+    secretId,
+    owner,
+    (current) => {
+      // The outcome is stamped as late as possible, right before it is written, so that every
+      // request that found this refresh in flight arrived before the stamp (see outcomeAnswering).
+      // expires_at counts from it too (milliseconds later than the answer: nothing a 10-minute
+      // refresh window notices), so that it stays refreshed_at + expires_in.
+      const at = new Date(now());
+      const base = { ...current, updatedAt: at.toISOString() };
+      if (sealedSuccess) {
+        return withChange(
+          {
+            ...base,
+            ...sealedSuccess.fields(at),
+            state: 'ready',
+            error: null,
+            refreshedAt: at.toISOString(),
+            refreshError: null,
+            refreshFailures: 0,
+            failingSince: null,
+            nextAttemptAt: null,
+            // The interval counts from this refresh, as the auth-client has it now.
+            intervalDueAt: client ? intervalDueFrom(client, at) : null,
+          },
+          'auth_secret.refreshed',
+          at,
+          { previous: current },
+        );
+      }
+      // A failure continues the current run of failures, or starts one.
+      const failures = {
+        refreshFailures: current.refreshFailures + 1,
+        failingSince: current.failingSince ?? at.toISOString(),
       };
+      if (outcome.kind === 'permanent') {
+        const refreshError: RefreshError = {
+          code: outcome.error,
+          description: outcome.description,
+          at: at.toISOString(),
+          transient: false,
+        };
+        return withChange(
+          {
+            ...base,
+            ...failures,
+            state: 'error',
+            error: outcome.description ? `${outcome.error}: ${outcome.description}` : outcome.error,
+            refreshError,
+            nextAttemptAt: null,
+          },
+          'auth_secret.reconnect_required',
+          at,
+          { errorCode: refreshError.code },
+        );
+      }
+      const refreshError: RefreshError = {
+        code: outcome.kind === 'transient' ? outcome.reason : 'unknown',
+        description: outcome.kind === 'transient' ? outcome.description : '',
+        at: at.toISOString(),
+        transient: true,
+      };
+      // Transient failures are retried with backoff until they have gone on for REFRESH_GIVE_UP_SECONDS:
+      // then the grant is as good as dead to the platform, which must hear so and ask its user again.
+      if (current.state === 'ready' && at.getTime() - Date.parse(failures.failingSince) >= giveUpMs) {
+        return withChange(
+          {
+            ...base,
+            ...failures,
+            state: 'error',
+            error: `gave up after ${duration(deps.config.refreshGiveUpSeconds)} of failed refreshes: ${refreshError.description || refreshError.code}`,
+            refreshError,
+            nextAttemptAt: null,
+          },
+          'auth_secret.reconnect_required',
+          at,
+          { errorCode: refreshError.code },
+        );
+      }
       return withChange(
         {
           ...base,
           ...failures,
-          state: 'error',
-          error: outcome.description ? `${outcome.error}: ${outcome.description}` : outcome.error,
           refreshError,
-          nextAttemptAt: null,
+          nextAttemptAt: new Date(at.getTime() + backoffMs(failures.refreshFailures)).toISOString(),
         },
-        'auth_secret.reconnect_required',
+        'auth_secret.refresh_failed',
         at,
         { errorCode: refreshError.code },
       );
-    }
-    const refreshError: RefreshError = {
-      code: outcome.kind === 'transient' ? outcome.reason : 'unknown',
-      description: outcome.kind === 'transient' ? outcome.description : '',
-      at: at.toISOString(),
-      transient: true,
-    };
-    // Transient failures are retried with backoff until they have gone on for REFRESH_GIVE_UP_SECONDS:
-    // then the grant is as good as dead to the platform, which must hear so and ask its user again.
-    if (current.state === 'ready' && at.getTime() - Date.parse(failures.failingSince) >= giveUpMs) {
-      return withChange(
-        {
-          ...base,
-          ...failures,
-          state: 'error',
-          error: `gave up after ${duration(deps.config.refreshGiveUpSeconds)} of failed refreshes: ${refreshError.description || refreshError.code}`,
-          refreshError,
-          nextAttemptAt: null,
-        },
-        'auth_secret.reconnect_required',
-        at,
-        { errorCode: refreshError.code },
-      );
-    }
-    return withChange(
-      {
-        ...base,
-        ...failures,
-        refreshError,
-        nextAttemptAt: new Date(at.getTime() + backoffMs(failures.refreshFailures)).toISOString(),
-      },
-      'auth_secret.refresh_failed',
-      at,
-      { errorCode: refreshError.code },
-    );
-  });
+    },
+    { source: 'refresh', actorUserId },
+  );
   if (!saved) {
     // The secret was deleted or given new credentials while the provider answered.
     if (outcome.kind === 'success') logError('refresh result discarded: lease lost', undefined, { secretId });

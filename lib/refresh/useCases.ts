@@ -30,7 +30,10 @@ export async function refreshSecretNow(
   requestedAt: number = Date.now(),
 ): Promise<SecretResource> {
   if (!isId(secretId)) throw new NotFoundError('No such auth-secret in this workspace.');
-  const result = await refreshSecret(deps, membership.workspaceId, secretId, { requestedAt });
+  const result = await refreshSecret(deps, membership.workspaceId, secretId, {
+    requestedAt,
+    actorUserId: membership.userId,
+  });
   if (result.kind === 'skipped') throw new Error('a refresh on demand is never skipped');
   const { secret } = result;
   const failure = failureOf(result);

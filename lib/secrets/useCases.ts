@@ -6,7 +6,6 @@ import { intervalDueFrom, type AuthClientType, type Membership, type SecretRecor
 import { withOptimisticRetry } from '../store/optimisticRetry';
 import {
   AuthClientGoneError,
-  ConditionFailedError,
   type SecretListFilter,
   type SecretPageRequest,
 } from '../store/ports';
@@ -14,6 +13,7 @@ import type { Services } from '../services';
 import { readCredentials, type SecretInput } from './input';
 import { openCredentials, secretBinding, secretResource, type SecretResource } from './view';
 import { withChange } from '../events/change';
+import { requireRevision, type ExpectedRevision } from '../revisions';
 
 type Deps = Pick<Services, 'authClients' | 'secrets' | 'envelope' | 'config'>;
 
@@ -99,8 +99,10 @@ export async function createSecret(
   };
   const secret = withChange(draft, 'auth_secret.created', now);
   secret.sealedCredentials = await deps.envelope.seal(credentials, secretBinding(secret));
-  await whileAuthClientStays(() => deps.secrets.create(secret));
-  return secretResource(secret, credentials, deps.config);
+  const stored = await whileAuthClientStays(() =>
+    deps.secrets.create(secret, { source: 'create', actorUserId: membership.userId }),
+  );
+  return secretResource(stored, credentials, deps.config);
 }
 
 /**
@@ -114,11 +116,13 @@ export async function patchSecret(
   secretId: string,
   input: SecretInput,
   now: () => Date = () => new Date(),
+  options: { ifMatch?: ExpectedRevision } = {},
 ): Promise<SecretResource> {
   const client =
     input.authClientId === undefined ? undefined : await findAuthClient(deps, membership, input.authClientId);
   return withOptimisticRetry('secret', async () => {
     const current = await findSecret(deps, membership, secretId);
+    requireRevision(options.ifMatch, current.version, 'auth-secret');
     // Sending back the relationship the secret already has (as the document's example does) changes nothing.
     const newClient = client !== undefined && client.id !== current.authClientId ? client : undefined;
     const newCredentials = input.attributes.credentials !== undefined;
@@ -179,23 +183,16 @@ export async function patchSecret(
     if (credentialsChange) {
       next.sealedCredentials = await deps.envelope.seal(credentials, secretBinding(next));
     }
-    await whileAuthClientStays(() => deps.secrets.replace(next, current.version));
-    return secretResource(next, credentials, deps.config);
+    const change = credentialsChange
+      ? { source: 'patch' as const, actorUserId: membership.userId }
+      : undefined;
+    const written = await whileAuthClientStays(() => deps.secrets.replace(next, current.version, change));
+    return secretResource(written, credentials, deps.config);
   });
 }
 
-export async function deleteSecret(deps: Deps, membership: Membership, secretId: string): Promise<void> {
-  if (!isId(secretId)) throw secretNotFound();
-  try {
-    await deps.secrets.delete(membership.workspaceId, secretId);
-  } catch (error) {
-    if (error instanceof ConditionFailedError) throw secretNotFound();
-    throw error;
-  }
-}
-
 /** A write naming an auth-client that was deleted meanwhile (it lost the race): 409. */
-async function whileAuthClientStays<T>(write: () => Promise<T>): Promise<T> {
+export async function whileAuthClientStays<T>(write: () => Promise<T>): Promise<T> {
   try {
     return await write();
   } catch (error) {
@@ -204,7 +201,11 @@ async function whileAuthClientStays<T>(write: () => Promise<T>): Promise<T> {
   }
 }
 
-async function findSecret(deps: Deps, membership: Membership, secretId: string): Promise<SecretRecord> {
+export async function findSecret(
+  deps: Deps,
+  membership: Membership,
+  secretId: string,
+): Promise<SecretRecord> {
   const secret = isId(secretId) ? await deps.secrets.get(membership.workspaceId, secretId) : undefined;
   if (!secret) throw secretNotFound();
   return secret;
@@ -227,7 +228,7 @@ async function findAuthClient(
   return client;
 }
 
-function secretNotFound(): NotFoundError {
+export function secretNotFound(): NotFoundError {
   return new NotFoundError('No such auth-secret in this workspace.');
 }
 
@@ -236,4 +237,58 @@ function expiresAt(type: AuthClientType, credentials: Record<string, unknown>, n
   const expiresIn = credentials.expires_in;
   if (type !== 'oauth2' || typeof expiresIn !== 'number') return null;
   return new Date(now.getTime() + expiresIn * 1000).toISOString();
+}
+
+/**
+ * DELETE of a secret: recoverable for DELETE_RECOVERY_DAYS (it leaves every list but the deleted
+ * one, answers 404, is never refreshed), unless the window is 0 or `force` asks to delete it for
+ * good. `force` also deletes a secret that is already deleted (recoverable) for good.
+ */
+export async function deleteSecret(
+  deps: Deps,
+  membership: Membership,
+  secretId: string,
+  options: { ifMatch?: ExpectedRevision; force?: boolean } = {},
+  now: () => Date = () => new Date(),
+): Promise<void> {
+  if (!isId(secretId)) throw secretNotFound();
+  const { workspaceId } = membership;
+  await withOptimisticRetry('secret', async () => {
+    const current =
+      (await deps.secrets.get(workspaceId, secretId)) ??
+      (options.force ? await deps.secrets.getDeleted(workspaceId, secretId) : undefined);
+    if (!current) throw secretNotFound();
+    requireRevision(options.ifMatch, current.version, 'auth-secret');
+    await removeSecret(deps, current, { force: options.force ?? false, at: now() });
+  });
+}
+
+/**
+ * Deletes a secret as read (conditional on its version: `ConditionFailedError` when it changed):
+ * recoverably, or for good when `force`, when the window is 0, or when it is deleted already.
+ */
+export async function removeSecret(
+  deps: Pick<Services, 'secrets' | 'config'>,
+  current: SecretRecord,
+  options: { force: boolean; at: Date },
+): Promise<void> {
+  const window = deps.config.deleteRecoverySeconds;
+  if (options.force || window === 0 || current.deletedAt !== undefined) {
+    await deps.secrets.delete(current.workspaceId, current.id, { version: current.version });
+    return;
+  }
+  const { at } = options;
+  // Its content stays as it was (a restore brings it back unchanged), lease included: a refresh in
+  // flight still saves what the provider answered (a rotated refresh token a restore will need).
+  const deleted = withChange(
+    {
+      ...current,
+      deletedAt: at.toISOString(),
+      purgeAt: new Date(at.getTime() + window * 1000).toISOString(),
+      version: current.version + 1,
+    },
+    'auth_secret.soft_deleted',
+    at,
+  );
+  await deps.secrets.replace(deleted, current.version);
 }

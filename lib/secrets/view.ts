@@ -68,8 +68,10 @@ export function secretResource(
       },
     },
     links: { self: paths.secret(secret.workspaceId, secret.id) },
-    // Refresh bookkeeping, kept out of the document's attributes.
+    // Refresh bookkeeping, kept out of the document's attributes, and the revision (bumped by every
+    // write, refreshes included) that the answer's ETag names.
     meta: {
+      revision: secret.version,
       expires_at: secret.expiresAt,
       refreshed_at: secret.refreshedAt,
       last_refresh_error: secret.refreshError
@@ -84,6 +86,11 @@ export function secretResource(
       refresh_failures: secret.refreshFailures,
       next_refresh_at: nextRefreshAt(secret, schedule),
       ...(credentials === null ? { credentials_unreadable: true } : {}),
+      // A deleted secret (listed under filter[deleted]=true) can be restored until purge_at.
+      ...(secret.deletedAt !== undefined
+        ? { deleted_at: secret.deletedAt, purge_at: secret.purgeAt ?? null }
+        : {}),
+      ...(secret.credentialsVersion !== undefined ? { credentials_version: secret.credentialsVersion } : {}),
     },
   };
 }

@@ -40,13 +40,18 @@ export class AuthClientStore implements AuthClientRepository {
    * moved to it in between. Throws `ConditionFailedError` if it does not exist and
    * `AuthClientInUseError` while secrets use it.
    */
-  async delete(tenantId: string, authClientId: string): Promise<void> {
+  async delete(tenantId: string, authClientId: string, expectedVersion?: number): Promise<void> {
     try {
       await this.table.transact([
         {
           delete: {
             Key: keys.authClient(tenantId, authClientId),
-            ConditionExpression: 'attribute_exists(pk)',
+            ...(expectedVersion === undefined
+              ? { ConditionExpression: 'attribute_exists(pk)' }
+              : {
+                  ConditionExpression: 'attribute_exists(pk) AND version = :expected',
+                  ExpressionAttributeValues: { ':expected': expectedVersion },
+                }),
           },
         },
         {

@@ -129,6 +129,19 @@ export const keys = {
     pk: `LOCALQUEUE#${queue}`,
     sk: `${visibleAt}#${messageId}`,
   }),
+  /**
+   * A version of an auth-secret's credentials, beside the secret in its workspace's partition; the
+   * number is zero-padded so that versions sort as numbers.
+   */
+  secretVersion: (workspaceId: string, secretId: string, number: number): Key => ({
+    pk: `WS#${workspaceId}`,
+    sk: `${secretVersionPrefix(secretId)}${String(number).padStart(VERSION_DIGITS, '0')}`,
+  }),
+  /** An idempotency key of a user's create requests (its SHA-256): see lib/http/idempotency.ts. */
+  idempotencyKey: (userId: string, keyHash: string): Key => ({
+    pk: `IDEMPOTENCY#${userId}`,
+    sk: keyHash,
+  }),
   /** A secret of the v1 (Barbican) API: its own sort-key prefix, in the workspace's partition. */
   v1Secret: (workspaceId: string, secretId: string): Key => ({
     pk: `WS#${workspaceId}`,
@@ -137,6 +150,11 @@ export const keys = {
 };
 
 export const LIST_BLOCK_PREFIX = 'BLOCK#';
+
+const VERSION_DIGITS = 10;
+
+/** The sort-key prefix of an auth-secret's credential versions. */
+export const secretVersionPrefix = (secretId: string): string => `CREDVERSION#${secretId}#`;
 
 export type AuditScope = { workspaceId: string } | { tenantId: string } | 'unscoped';
 
@@ -176,8 +194,11 @@ export function secretListNames(secret: {
   userId: string;
   authClientId: string;
   state: SecretState;
+  deletedAt?: string | undefined;
 }): string[] {
   const { workspaceId, userId, authClientId, state } = secret;
+  // A deleted (recoverable) secret is counted only in its workspace's list of deleted secrets.
+  if (secret.deletedAt !== undefined) return [secretListName(workspaceId, { deleted: true })];
   const byOwner: SecretListFilter[] = [{}, { userId }, { authClientId }, { userId, authClientId }];
   return byOwner.flatMap((filter) => [
     secretListName(workspaceId, filter),
@@ -186,6 +207,7 @@ export function secretListNames(secret: {
 }
 
 export function secretListName(workspaceId: string, filter: SecretListFilter): string {
+  if (filter.deleted) return `SECRETS#${workspaceId}#DELETED`;
   return [
     `SECRETS#${workspaceId}`,
     ...(filter.userId !== undefined ? [`USER#${filter.userId}`] : []),
@@ -216,6 +238,12 @@ export const DUE_SHARDS = 4;
 /** The partition of one shard of the due index. */
 export const dueShardPartition = (shard: number): string => `DUE#${shard}`;
 
+/**
+ * The partition of one shard of deleted secrets by purge time: the due index serves both (its
+ * sort key is then the purge time), so the purge needs no index of its own.
+ */
+export const purgeShardPartition = (shard: number): string => `PURGE#${shard}`;
+
 /** The workspace and secret ids of an auth-secret item's table key (as index entries carry it). */
 export function parseSecretKey(item: Record<string, unknown>): { workspaceId: string; secretId: string } {
   const workspace = /^WS#([^#]+)$/.exec(String(item.pk));
@@ -226,9 +254,28 @@ export function parseSecretKey(item: Record<string, unknown>): { workspaceId: st
 
 /** The shard of the due index a secret goes to: stable, from its id. */
 export function dueShard(secretId: string): string {
+  return dueShardPartition(shardOf(secretId));
+}
+
+function shardOf(secretId: string): number {
   let hash = 0;
   for (const char of secretId) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
-  return dueShardPartition(hash % DUE_SHARDS);
+  return hash % DUE_SHARDS;
+}
+
+/** The index entries of a deleted secret: the deleted list, and its purge time. */
+function deletedIndexAttributes(secret: { id: string; workspaceId: string; purgeAt?: string | undefined }) {
+  const list = secretListQuery(secret.workspaceId, { deleted: true });
+  return {
+    [list.pkName]: list.pkValue,
+    [list.skName]: secret.id,
+    ...(secret.purgeAt !== undefined
+      ? {
+          [INDEX.secretsDueForRefresh.pk]: purgeShardPartition(shardOf(secret.id)),
+          [INDEX.secretsDueForRefresh.sk]: secret.purgeAt,
+        }
+      : {}),
+  };
 }
 
 /**
@@ -244,7 +291,10 @@ export function secretIndexAttributes(secret: {
   state: SecretState;
   expiresAt: string | null;
   intervalDueAt?: string | null;
+  deletedAt?: string | undefined;
+  purgeAt?: string | undefined;
 }): Record<string, string> {
+  if (secret.deletedAt !== undefined) return deletedIndexAttributes(secret);
   const { id, workspaceId, userId, authClientId, state } = secret;
   const dueAt = refreshDueAt(secret);
   const due: Record<string, string> =
@@ -306,6 +356,12 @@ export function statePartition(pkValue: string, state: SecretState): string {
 
 /** Which index and key condition serve a secret list with the given filters. */
 export function secretListQuery(workspaceId: string, filter: SecretListFilter): SecretListQuery {
+  if (filter.deleted) {
+    // The workspace index, under a partition of its own (no other filter applies to deleted secrets).
+    const index = INDEX.secretsByWorkspace;
+    const pkValue = `WS#${workspaceId}#DELETED`;
+    return { index: index.name, pkName: index.pk, pkValue, partitions: [pkValue], skName: index.sk };
+  }
   const base = ownerListQuery(workspaceId, filter);
   const states = filter.state !== undefined ? [filter.state] : SECRET_STATES;
   return { ...base, partitions: states.map((state) => statePartition(base.pkValue, state)) };

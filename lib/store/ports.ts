@@ -8,6 +8,8 @@ import type { SecretEvent } from '../events/secretEvents';
 import type {
   ApiKeyRecord,
   AuditRecord,
+  CredentialChange,
+  SecretVersion,
   AuthClient,
   Delivery,
   SecretEventType,
@@ -59,6 +61,8 @@ export interface SecretListFilter {
   readonly userId?: string;
   readonly authClientId?: string;
   readonly state?: SecretState;
+  /** The deleted (recoverable) secrets instead of the live ones; no other filter goes with it. */
+  readonly deleted?: boolean;
 }
 
 /** A page by position (`offset`) or after a known secret id (keyset). */
@@ -84,19 +88,38 @@ export interface DueSecret {
 
 /** Auth-secrets (v2). */
 export interface SecretRepository {
-  /** Throws `ConditionFailedError` if the id is taken, `AuthClientGoneError` if its auth-client is gone. */
-  create(secret: SecretRecord): Promise<SecretRecord>;
+  /**
+   * Stores a new secret, its credentials as version 1 (`change`: who, default its user). Throws
+   * `ConditionFailedError` if the id is taken, `AuthClientGoneError` if its auth-client is gone.
+   */
+  create(secret: SecretRecord, change?: CredentialChange): Promise<SecretRecord>;
+  /** A live secret; a deleted one (even recoverable) is not found. */
   get(workspaceId: string, secretId: string): Promise<SecretRecord | undefined>;
+  /** A deleted secret that is still recoverable. */
+  getDeleted(workspaceId: string, secretId: string): Promise<SecretRecord | undefined>;
   /**
    * Replaces a secret that still has `expectedVersion` (else `ConditionFailedError`); a move to an
-   * auth-client that is gone throws `AuthClientGoneError`.
+   * auth-client that is gone throws `AuthClientGoneError`. With `change`, its (new) credentials are
+   * kept as a new version. Setting or clearing `deletedAt` deletes (recoverably) or restores it.
+   * Returns the record as written.
    */
-  replace(secret: SecretRecord, expectedVersion: number): Promise<void>;
+  replace(secret: SecretRecord, expectedVersion: number, change?: CredentialChange): Promise<SecretRecord>;
   /**
-   * Throws `ConditionFailedError` if the secret does not exist or, with `authClientId`, no longer
-   * uses that auth-client.
+   * Deletes a secret (live or deleted) for good, with its kept versions. Throws
+   * `ConditionFailedError` if it does not exist, or with `authClientId` no longer uses that
+   * auth-client, or with `version` is at another, or with `purgeBy` is not a deleted secret whose
+   * window ended by then.
    */
-  delete(workspaceId: string, secretId: string, options?: { authClientId?: string }): Promise<void>;
+  delete(
+    workspaceId: string,
+    secretId: string,
+    options?: { authClientId?: string; version?: number; purgeBy?: string },
+  ): Promise<void>;
+  /** Deleted secrets whose recovery window ended by `now` (ISO 8601). */
+  listPurgeable(now: string): Promise<Array<{ workspaceId: string; secretId: string }>>;
+  /** A secret's kept credential versions, newest first. */
+  listVersions(workspaceId: string, secretId: string): Promise<SecretVersion[]>;
+  getVersion(workspaceId: string, secretId: string, number: number): Promise<SecretVersion | undefined>;
   list(workspaceId: string, filter: SecretListFilter, page: SecretPageRequest): Promise<SecretPage>;
   /** The secrets of an auth-client, across workspaces (up to `max`). */
   listKeysByAuthClient(
@@ -123,6 +146,7 @@ export interface SecretRepository {
     secretId: string,
     owner: string,
     apply: (current: SecretRecord) => SecretRecord,
+    change?: CredentialChange,
   ): Promise<SecretRecord | undefined>;
 }
 
@@ -160,8 +184,11 @@ export interface AuthClientRepository {
   get(tenantId: string, authClientId: string): Promise<AuthClient | undefined>;
   /** Throws `ConditionFailedError` unless the client still has `expectedVersion`. */
   replace(client: AuthClient, expectedVersion: number): Promise<void>;
-  /** Throws `ConditionFailedError` if it does not exist, `AuthClientInUseError` while secrets use it. */
-  delete(tenantId: string, authClientId: string): Promise<void>;
+  /**
+   * Throws `ConditionFailedError` if it does not exist (or, with `expectedVersion`, is at another),
+   * `AuthClientInUseError` while secrets use it.
+   */
+  delete(tenantId: string, authClientId: string, expectedVersion?: number): Promise<void>;
   /** From then on no secret can be created on it or moved to it. `ConditionFailedError` if it does not exist. */
   markDeleting(tenantId: string, authClientId: string, at: string): Promise<void>;
   list(tenantId: string): Promise<AuthClient[]>;
@@ -224,8 +251,8 @@ export interface WebhookRepository {
   get(tenantId: string, webhookId: string): Promise<Webhook | undefined>;
   /** Throws `ConditionFailedError` unless the webhook still has `expectedVersion`. */
   replace(webhook: Webhook, expectedVersion: number): Promise<void>;
-  /** Throws `ConditionFailedError` if it does not exist. */
-  delete(tenantId: string, webhookId: string): Promise<void>;
+  /** Throws `ConditionFailedError` if it does not exist (or, with `expectedVersion`, is at another). */
+  delete(tenantId: string, webhookId: string, expectedVersion?: number): Promise<void>;
   list(tenantId: string): Promise<Webhook[]>;
 }
 
@@ -267,4 +294,33 @@ export interface AuditRepository {
     filter: AuditListFilter,
     page: { readonly after?: string; readonly limit: number },
   ): Promise<{ records: AuditRecord[]; next: string | undefined }>;
+}
+
+/** A request that carried an idempotency key, as its key's record keeps it. */
+export interface IdempotentRequest {
+  readonly userId: string;
+  /** SHA-256 of the key (the key itself is the client's, and may say more than it should). */
+  readonly keyHash: string;
+  /** SHA-256 of what the request asked (method, path, body): the same key with another request is refused. */
+  readonly fingerprint: string;
+  readonly state: 'running' | 'done';
+  /** Whose claim the record is: only its request completes or releases it. */
+  readonly claimToken: string;
+  /** Epoch ms until which a running request holds the key; after it another may take the key over. */
+  readonly lockedUntil: number;
+  /** The answer, sealed (it may carry credentials), once done. */
+  readonly sealedAnswer?: string;
+  readonly createdAt: string;
+  /** Epoch seconds: the record expires then (TTL), and the key may be used again. */
+  readonly expiresAtEpoch: number;
+}
+
+/** Idempotency keys of create requests, per user, for a day. */
+export interface IdempotencyRepository {
+  /** Claims the key for `request` (state running); returns undefined when claimed, else the record that holds it. */
+  claim(request: IdempotentRequest, now: number): Promise<IdempotentRequest | undefined>;
+  /** Stores the answer of the request holding the claim (`ConditionFailedError` if it lost it). */
+  complete(userId: string, keyHash: string, claimToken: string, sealedAnswer: string): Promise<void>;
+  /** Gives the key up (the request failed, so a retry runs it again), if the claim is still `claimToken`'s. */
+  release(userId: string, keyHash: string, claimToken: string): Promise<void>;
 }

@@ -1,4 +1,11 @@
-import { SECRET_STATES, secretSchema, type SecretRecord } from '../model';
+import {
+  SECRET_STATES,
+  secretSchema,
+  secretVersionSchema,
+  type CredentialChange,
+  type SecretRecord,
+  type SecretVersion,
+} from '../model';
 import { logError } from '../log';
 import { bulkListItems, CountedLists, type ListBlocks } from './countedLists';
 import { countInto, LIST_ATTEMPTS, ListsMovedError, withListRetry } from './listWrites';
@@ -10,10 +17,12 @@ import {
   keys,
   parseAuthClientIndexEntry,
   parseSecretKey,
+  purgeShardPartition,
   secretIndexAttributes,
   secretListName,
   secretListNames,
   secretListQuery,
+  secretVersionPrefix,
   statePartition,
   type Key,
   type SecretListQuery,
@@ -57,43 +66,120 @@ export class SecretStore implements SecretRepository {
    * Creates a secret. Throws `ConditionFailedError` if its id is taken, `AuthClientGoneError` if its
    * auth-client is gone or being deleted.
    */
-  async create(secret: SecretRecord): Promise<SecretRecord> {
+  async create(
+    secret: SecretRecord,
+    change: CredentialChange = { source: 'create', actorUserId: secret.userId },
+  ): Promise<SecretRecord> {
     return withListRetry(async () => {
       const { ops: listOps, listBlocks } = await countInto(this.lists, secretListNames(secret), secret.id);
-      const created: SecretRecord = { ...secret, listBlocks };
+      const { record, ops: versionOps } = withNewVersion({ ...secret, listBlocks }, change);
       await this.transactGuarded({
-        own: { put: { Item: toItem(created), ConditionExpression: 'attribute_not_exists(pk)' } },
+        own: { put: { Item: toItem(record), ConditionExpression: 'attribute_not_exists(pk)' } },
         authClients: useAuthClient(secret.tenantId, secret.authClientId, 1),
-        lists: listOps,
+        lists: [...listOps, ...versionOps],
       });
-      return created;
+      return record;
     });
   }
 
-  get(workspaceId: string, secretId: string): Promise<SecretRecord | undefined> {
-    return this.table.get(keys.secret(workspaceId, secretId), secretSchema, { keyOf: secretKeyOf });
+  /** A live secret (a deleted one, even recoverable, is not found here: see getDeleted). */
+  async get(workspaceId: string, secretId: string): Promise<SecretRecord | undefined> {
+    const secret = await this.read(workspaceId, secretId);
+    return secret?.deletedAt === undefined ? secret : undefined;
+  }
+
+  /** A deleted secret that is still recoverable (not purged yet). */
+  async getDeleted(workspaceId: string, secretId: string): Promise<SecretRecord | undefined> {
+    const secret = await this.read(workspaceId, secretId);
+    return secret?.deletedAt !== undefined ? secret : undefined;
   }
 
   /**
    * Replaces a secret if it still has `expectedVersion`; throws `ConditionFailedError` otherwise,
-   * and `AuthClientGoneError` when it was to move to an auth-client that is gone.
+   * and `AuthClientGoneError` when it was to move to (or come back to) an auth-client that is gone.
+   * With `change`, the new credentials are kept as a new version in the same transaction. Deleting
+   * (setting `deletedAt`) and restoring a secret are replacements too: they move it between its
+   * lists and the deleted list.
    */
-  async replace(secret: SecretRecord, expectedVersion: number): Promise<void> {
+  async replace(
+    secret: SecretRecord,
+    expectedVersion: number,
+    change?: CredentialChange,
+  ): Promise<SecretRecord> {
     const condition = {
       expression: 'attribute_exists(pk) AND version = :expected',
       values: { ':expected': expectedVersion },
     };
     if (staysInItsLists(secret)) {
-      await this.table.putIf(toItem(secret), condition.expression, condition.values);
-      return;
+      if (!change) {
+        await this.table.putIf(toItem(secret), condition.expression, condition.values);
+        return secret;
+      }
+      const { record, ops } = withNewVersion(secret, change);
+      try {
+        await this.table.transact([
+          {
+            put: {
+              Item: toItem(record),
+              ConditionExpression: condition.expression,
+              ExpressionAttributeValues: condition.values,
+            },
+          },
+          ...ops,
+        ]);
+      } catch (error) {
+        if (error instanceof TransactionConditionFailedError)
+          throw new ConditionFailedError({ cause: error });
+        throw error;
+      }
+      return record;
     }
-    // It moves between lists (another auth-client, another state): count it out of the old ones,
-    // into the new.
-    await withListRetry(async () => {
-      const current = await this.get(secret.workspaceId, secret.id);
+    // It moves between lists (another auth-client, another state, deleted or back): count it out of
+    // the old ones, into the new.
+    return withListRetry(async () => {
+      const current = await this.read(secret.workspaceId, secret.id);
       if (!current || current.version !== expectedVersion) throw new ConditionFailedError();
-      await this.move(current, secret, condition);
+      return this.move(current, secret, condition, change);
     });
+  }
+
+  /** A secret's kept credential versions, newest first (without opening them). */
+  async listVersions(workspaceId: string, secretId: string): Promise<SecretVersion[]> {
+    const items = await this.table.queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: {
+        ':pk': keys.secret(workspaceId, secretId).pk,
+        ':prefix': secretVersionPrefix(secretId),
+      },
+      ScanIndexForward: false,
+    });
+    return items.map((item) => secretVersionSchema.parse(item));
+  }
+
+  getVersion(workspaceId: string, secretId: string, number: number): Promise<SecretVersion | undefined> {
+    return this.table.get(keys.secretVersion(workspaceId, secretId, number), secretVersionSchema, {
+      keyOf: (version) => keys.secretVersion(version.workspaceId, version.secretId, version.number),
+    });
+  }
+
+  /** Deleted secrets whose recovery window ended by `now` (ISO 8601), from every purge shard. */
+  async listPurgeable(now: string): Promise<Array<{ workspaceId: string; secretId: string }>> {
+    const index = INDEX.secretsDueForRefresh;
+    const shards = await Promise.all(
+      Array.from({ length: DUE_SHARDS }, (_, shard) =>
+        this.table.queryAll({
+          IndexName: index.name,
+          KeyConditionExpression: '#pk = :pk AND #sk <= :now',
+          ExpressionAttributeNames: { '#pk': index.pk, '#sk': index.sk },
+          ExpressionAttributeValues: { ':pk': purgeShardPartition(shard), ':now': now },
+        }),
+      ),
+    );
+    return shards.flat().map(parseSecretKey);
+  }
+
+  private read(workspaceId: string, secretId: string): Promise<SecretRecord | undefined> {
+    return this.table.get(keys.secret(workspaceId, secretId), secretSchema, { keyOf: secretKeyOf });
   }
 
   /**
@@ -115,7 +201,9 @@ export class SecretStore implements SecretRepository {
         keys.secret(workspaceId, secretId),
         { set: { leaseOwner: owner, leaseUntil: now + durationMs }, increment: ['version'] },
         // Only oauth2 secrets have anything to refresh, so only they can be leased.
-        'attribute_exists(pk) AND authType = :oauth2 AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+        // A deleted secret is never refreshed.
+        'attribute_exists(pk) AND authType = :oauth2 AND attribute_not_exists(deletedAt) AND ' +
+          '(attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
         { ':now': now, ':oauth2': 'oauth2' },
       );
       return parseKeyed(item, secretSchema, secretKeyOf);
@@ -151,9 +239,12 @@ export class SecretStore implements SecretRepository {
     secretId: string,
     owner: string,
     apply: (current: SecretRecord) => SecretRecord,
+    change?: CredentialChange,
   ): Promise<SecretRecord | undefined> {
     for (let attempt = 0; attempt < LIST_ATTEMPTS; attempt++) {
-      const current = await this.get(workspaceId, secretId);
+      // A secret deleted (recoverably) while its refresh ran still keeps what the refresh got: the
+      // provider may have rotated its refresh token, which a restore will need.
+      const current = await this.read(workspaceId, secretId);
       if (!current || current.leaseOwner !== owner) return undefined;
       const { leaseOwner: _owner, leaseUntil: _until, ...rest } = apply(current);
       const next: SecretRecord = { ...rest, version: current.version + 1, listBlocks: current.listBlocks };
@@ -161,12 +252,15 @@ export class SecretStore implements SecretRepository {
         expression: 'version = :expected AND leaseOwner = :owner',
         values: { ':expected': current.version, ':owner': owner },
       };
+      // Only new credentials make a version (a failed refresh changes bookkeeping only).
+      const newCredentials =
+        change && next.sealedCredentials !== current.sealedCredentials ? change : undefined;
       try {
-        if (staysInItsLists(next)) {
+        if (staysInItsLists(next) && !newCredentials) {
           await this.table.putIf(toItem(next), condition.expression, condition.values);
           return next;
         }
-        return await this.move(current, next, condition);
+        return await this.move(current, next, condition, newCredentials);
       } catch (error) {
         // Changed (or the lease taken) since the read, or the lists' heads moved: read again.
         if (!(error instanceof ConditionFailedError) && !(error instanceof ListsMovedError)) throw error;
@@ -236,17 +330,29 @@ export class SecretStore implements SecretRepository {
   async delete(
     workspaceId: string,
     secretId: string,
-    options: { authClientId?: string } = {},
+    options: { authClientId?: string; version?: number; purgeBy?: string } = {},
   ): Promise<void> {
     await withListRetry(async () => {
-      const current = await this.get(workspaceId, secretId);
+      const current = await this.read(workspaceId, secretId);
       if (!current) throw new ConditionFailedError();
       // A cascade deletes only the secrets still on the auth-client it empties: one moved away
       // since the index was read is not its to delete.
       if (options.authClientId !== undefined && current.authClientId !== options.authClientId) {
         throw new ConditionFailedError();
       }
+      if (options.version !== undefined && current.version !== options.version)
+        throw new ConditionFailedError();
+      // The purge takes only secrets still deleted, past their window (a restore may have won).
+      if (
+        options.purgeBy !== undefined &&
+        !(current.purgeAt !== undefined && current.purgeAt <= options.purgeBy)
+      ) {
+        throw new ConditionFailedError();
+      }
       const blocks = Object.entries(current.listBlocks ?? {});
+      // A secret written before lists were counted was never counted in its auth-client's usage; a
+      // deleted one was counted out of it when it was deleted.
+      const usesClient = blocks.length > 0 && current.deletedAt === undefined;
       try {
         await this.table.transact([
           {
@@ -256,9 +362,12 @@ export class SecretStore implements SecretRepository {
               ExpressionAttributeValues: { ':expected': current.version },
             },
           },
-          // A secret written before lists were counted was never counted in (nor its auth-client's usage).
-          ...(blocks.length > 0 ? useAuthClient(current.tenantId, current.authClientId, -1) : []),
+          ...(usesClient ? useAuthClient(current.tenantId, current.authClientId, -1) : []),
           ...blocks.flatMap(([list, blockStart]) => this.lists.remove(list, blockStart)),
+          // Its kept credentials go with it.
+          ...keptVersionNumbers(current.credentialsVersion).map((number) => ({
+            delete: { Key: keys.secretVersion(workspaceId, secretId, number) },
+          })),
         ]);
       } catch (error) {
         // Changed or deleted since the read: read again (withListRetry), and find out which.
@@ -358,16 +467,22 @@ export class SecretStore implements SecretRepository {
     current: SecretRecord,
     next: SecretRecord,
     condition: { expression: string; values: Record<string, unknown> },
+    change?: CredentialChange,
   ): Promise<SecretRecord> {
     const lists = secretListNames(next);
     const { leaving, listBlocks: kept } = splitBlocks(current.listBlocks ?? {}, lists);
     const joining = lists.filter((list) => kept[list] === undefined);
     const { ops: joinOps, listBlocks: joined } = await countInto(this.lists, joining, next.id);
-    const written: SecretRecord = { ...next, listBlocks: { ...kept, ...joined } };
-    // A secret stored before lists were counted was not in its auth-client's usage either: it
-    // is counted into the new client's usage now, and out of no one's.
-    const counted = current.listBlocks !== undefined;
-    const moved = next.authClientId !== current.authClientId;
+    const moved: SecretRecord = { ...next, listBlocks: { ...kept, ...joined } };
+    const { record: written, ops: versionOps } = change
+      ? withNewVersion(moved, change)
+      : { record: moved, ops: [] };
+    // A secret stored before lists were counted was not in its auth-client's usage either: it is
+    // counted into its client's usage now, and out of no one's. A deleted secret uses no client (its
+    // client may go); restoring it counts it back in, which fails if the client is gone.
+    const usedBefore = current.listBlocks !== undefined && current.deletedAt === undefined;
+    const usedAfter = next.deletedAt === undefined;
+    const sameClient = next.authClientId === current.authClientId;
     await this.transactGuarded({
       own: {
         put: {
@@ -377,12 +492,17 @@ export class SecretStore implements SecretRepository {
         },
       },
       authClients: [
-        ...(moved || !counted ? useAuthClient(next.tenantId, next.authClientId, 1) : []),
-        ...(moved && counted ? useAuthClient(current.tenantId, current.authClientId, -1) : []),
+        ...(usedAfter && !(usedBefore && sameClient)
+          ? useAuthClient(next.tenantId, next.authClientId, 1)
+          : []),
+        ...(usedBefore && !(usedAfter && sameClient)
+          ? useAuthClient(current.tenantId, current.authClientId, -1)
+          : []),
       ],
       lists: [
         ...Object.entries(leaving).flatMap(([list, blockStart]) => this.lists.remove(list, blockStart)),
         ...joinOps,
+        ...versionOps,
       ],
     });
     return written;
@@ -410,6 +530,56 @@ export class SecretStore implements SecretRepository {
   private onMisplaced(error: MisplacedRecordError): void {
     logError('list skips a misplaced item', error);
   }
+}
+
+/** How many versions of credentials before the current one are kept (older ones are deleted). */
+export const PREVIOUS_VERSIONS_KEPT = 10;
+
+/** The numbers of the versions a secret at `current` keeps: the current one and those before it. */
+function keptVersionNumbers(current: number | undefined): number[] {
+  if (current === undefined) return [];
+  const first = Math.max(1, current - PREVIOUS_VERSIONS_KEPT);
+  return Array.from({ length: current - first + 1 }, (_, index) => first + index);
+}
+
+/**
+ * The secret with its credentials as a new version, and the writes that keep it: the version
+ * itself, and the delete of the one that falls out of the kept range.
+ */
+function withNewVersion(
+  secret: SecretRecord,
+  change: CredentialChange,
+): { record: SecretRecord; ops: TransactionOp[] } {
+  const number = (secret.credentialsVersion ?? 0) + 1;
+  const record: SecretRecord = { ...secret, credentialsVersion: number };
+  const version: SecretVersion = {
+    workspaceId: secret.workspaceId,
+    secretId: secret.id,
+    number,
+    source: change.source,
+    actorUserId: change.actorUserId,
+    createdAt: secret.updatedAt,
+    sealedCredentials: secret.sealedCredentials,
+    expiresAt: secret.expiresAt,
+  };
+  const dropped = number - PREVIOUS_VERSIONS_KEPT - 1;
+  return {
+    record,
+    ops: [
+      {
+        put: {
+          Item: {
+            ...keys.secretVersion(secret.workspaceId, secret.id, number),
+            entity: 'auth-secret-version',
+            ...version,
+          },
+        },
+      },
+      ...(dropped >= 1
+        ? [{ delete: { Key: keys.secretVersion(secret.workspaceId, secret.id, dropped) } }]
+        : []),
+    ],
+  };
 }
 
 /** Sorts after every secret id (ids are lower-case hex and dashes). */
@@ -453,6 +623,8 @@ function staysInItsLists(secret: SecretRecord): boolean {
 }
 
 function matches(secret: SecretRecord, filter: SecretListFilter): boolean {
+  if ((secret.deletedAt !== undefined) !== (filter.deleted === true)) return false;
+  if (filter.deleted) return true;
   return (
     (filter.userId === undefined || secret.userId === filter.userId) &&
     (filter.authClientId === undefined || secret.authClientId === filter.authClientId) &&

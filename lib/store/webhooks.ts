@@ -24,8 +24,18 @@ export class WebhookStore implements WebhookRepository {
     });
   }
 
-  async delete(tenantId: string, webhookId: string): Promise<void> {
-    await this.table.deleteIf(keys.webhook(tenantId, webhookId), 'attribute_exists(pk)');
+  async delete(tenantId: string, webhookId: string, expectedVersion?: number): Promise<void> {
+    if (expectedVersion === undefined) {
+      await this.table.deleteIf(keys.webhook(tenantId, webhookId), 'attribute_exists(pk)');
+      return;
+    }
+    await this.table.deleteIf(
+      keys.webhook(tenantId, webhookId),
+      'attribute_exists(pk) AND version = :expected',
+      {
+        ':expected': expectedVersion,
+      },
+    );
   }
 
   async list(tenantId: string): Promise<Webhook[]> {

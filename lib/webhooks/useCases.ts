@@ -8,6 +8,7 @@ import type { Services } from '../services';
 import { withOptimisticRetry } from '../store/optimisticRetry';
 import { ConditionFailedError } from '../store/ports';
 import type { WebhookFields } from './input';
+import { requireRevision, type ExpectedRevision } from '../revisions';
 import { deliveryResource, webhookResource, type WebhookResource } from './view';
 
 type Deps = Pick<Services, 'directory' | 'webhooks' | 'deliveries' | 'envelope' | 'config'>;
@@ -77,10 +78,12 @@ export async function patchWebhook(
   webhookId: string,
   fields: WebhookFields,
   now: () => Date = () => new Date(),
+  options: { ifMatch?: ExpectedRevision } = {},
 ): Promise<WebhookResource> {
   if (fields.url !== undefined) checkUrl(deps, fields.url);
   return withOptimisticRetry('webhook', async () => {
     const current = await findWebhook(deps, tenantId, webhookId);
+    requireRevision(options.ifMatch, current.version, 'webhook');
     const next: Webhook = {
       ...current,
       url: fields.url ?? current.url,
@@ -95,14 +98,29 @@ export async function patchWebhook(
 }
 
 /** Deletes a webhook; deliveries still queued for it end as failed ("the webhook was deleted"). */
-export async function deleteWebhook(deps: Deps, tenantId: string, webhookId: string): Promise<void> {
+export async function deleteWebhook(
+  deps: Deps,
+  tenantId: string,
+  webhookId: string,
+  options: { ifMatch?: ExpectedRevision } = {},
+): Promise<void> {
   if (!isId(tenantId) || !isId(webhookId)) throw webhookNotFound();
-  try {
-    await deps.webhooks.delete(tenantId, webhookId);
-  } catch (error) {
-    if (error instanceof ConditionFailedError) throw webhookNotFound();
-    throw error;
-  }
+  await withOptimisticRetry('webhook', async () => {
+    // With If-Match the delete is conditional on the revision it names (read here to tell 412 from 404).
+    const expected =
+      options.ifMatch === undefined || options.ifMatch === 'any'
+        ? undefined
+        : (await findWebhook(deps, tenantId, webhookId)).version;
+    if (expected !== undefined) requireRevision(options.ifMatch, expected, 'webhook');
+    try {
+      await deps.webhooks.delete(tenantId, webhookId, expected);
+    } catch (error) {
+      if (!(error instanceof ConditionFailedError)) throw error;
+      // Changed since the read (read again), or gone.
+      if (expected !== undefined && (await deps.webhooks.get(tenantId, webhookId))) throw error;
+      throw webhookNotFound();
+    }
+  });
 }
 
 /** A webhook's deliveries, newest first, paged by `page[before]` (an event id). */

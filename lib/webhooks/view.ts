@@ -19,6 +19,8 @@ export function webhookResource(webhook: Webhook, signingSecret?: string) {
       self: paths.webhook(webhook.tenantId, webhook.id),
       deliveries: paths.deliveries(webhook.tenantId, webhook.id),
     },
+    // Bumped by every write; the answer's ETag names it (If-Match / If-None-Match).
+    meta: { revision: webhook.version },
   };
 }
 

@@ -1,0 +1,112 @@
+import { ConflictError, NotFoundError } from '../errors';
+import { withChange } from '../events/change';
+import { isId } from '../ids';
+import { intervalDueFrom, type Membership, type SecretRecord, type SecretVersion } from '../model';
+import type { Services } from '../services';
+import { withOptimisticRetry } from '../store/optimisticRetry';
+import { paths } from '../http/links';
+import { openCredentials, secretBinding, secretResource, type SecretResource } from './view';
+import { findSecret, whileAuthClientStays } from './useCases';
+
+type Deps = Pick<Services, 'authClients' | 'secrets' | 'envelope' | 'config'>;
+
+/** A version as the API shows it; `credentials` only when one version is read. */
+export function versionResource(
+  version: SecretVersion,
+  current: number | undefined,
+  credentials?: Record<string, unknown>,
+) {
+  return {
+    id: String(version.number),
+    type: 'auth-secret-version',
+    attributes: {
+      number: version.number,
+      source: version.source,
+      current: version.number === current,
+      created_at: version.createdAt,
+      expires_at: version.expiresAt,
+      ...(credentials !== undefined ? { credentials } : {}),
+    },
+    relationships: {
+      'auth-secret': {
+        data: { id: version.secretId, type: 'auth-secret' },
+        links: { self: paths.secret(version.workspaceId, version.secretId) },
+      },
+      // Who stored them; null for the scheduled refresh.
+      user: {
+        data: version.actorUserId === null ? null : { id: version.actorUserId, type: 'user' },
+      },
+    },
+    links: { self: `${paths.secret(version.workspaceId, version.secretId)}/versions/${version.number}` },
+  };
+}
+
+/** A live secret's kept versions, newest first, without credentials. */
+export async function listSecretVersions(deps: Deps, membership: Membership, secretId: string) {
+  const secret = await findSecret(deps, membership, secretId);
+  const versions = await deps.secrets.listVersions(secret.workspaceId, secret.id);
+  return versions.map((version) => versionResource(version, secret.credentialsVersion));
+}
+
+/** One kept version of a live secret, with its credentials. */
+export async function getSecretVersion(deps: Deps, membership: Membership, secretId: string, number: string) {
+  const secret = await findSecret(deps, membership, secretId);
+  const version = await findVersion(deps, secret, number);
+  const credentials = (await deps.envelope.open(version.sealedCredentials, secretBinding(secret))) as Record<
+    string,
+    unknown
+  >;
+  return versionResource(version, secret.credentialsVersion, credentials);
+}
+
+/**
+ * Makes a kept version's credentials current again, as a new version (`restore`): like a PATCH of
+ * those credentials, it starts a new refresh history and emits `auth_secret.updated`.
+ */
+export async function restoreSecretVersion(
+  deps: Deps,
+  membership: Membership,
+  secretId: string,
+  number: string,
+  now: () => Date = () => new Date(),
+): Promise<SecretResource> {
+  return withOptimisticRetry('secret', async () => {
+    const current = await findSecret(deps, membership, secretId);
+    const version = await findVersion(deps, current, number);
+    const at = now();
+    if (current.leaseUntil !== undefined && current.leaseUntil > at.getTime()) {
+      throw new ConflictError('A refresh of this secret is in progress; restore the version in a moment.');
+    }
+    const client = await deps.authClients.get(current.tenantId, current.authClientId);
+    const draft: SecretRecord = {
+      ...current,
+      sealedCredentials: version.sealedCredentials,
+      expiresAt: version.expiresAt,
+      refreshedAt: null,
+      refreshError: null,
+      refreshFailures: 0,
+      failingSince: null,
+      nextAttemptAt: null,
+      intervalDueAt: client ? intervalDueFrom(client, at) : (current.intervalDueAt ?? null),
+      leaseOwner: undefined,
+      leaseUntil: undefined,
+      version: current.version + 1,
+      updatedAt: at.toISOString(),
+    };
+    const next = withChange(draft, 'auth_secret.updated', at, { previous: current });
+    const written = await whileAuthClientStays(() =>
+      deps.secrets.replace(next, current.version, { source: 'restore', actorUserId: membership.userId }),
+    );
+    return secretResource(written, await openCredentials(deps.envelope, written), deps.config);
+  });
+}
+
+async function findVersion(deps: Deps, secret: SecretRecord, number: string): Promise<SecretVersion> {
+  const parsed = /^[1-9][0-9]{0,9}$/.test(number) ? Number(number) : undefined;
+  const version =
+    parsed !== undefined && isId(secret.id)
+      ? await deps.secrets.getVersion(secret.workspaceId, secret.id, parsed)
+      : undefined;
+  if (!version) throw new NotFoundError(`This auth-secret keeps no version ${number}.`);
+  return version;
+}
