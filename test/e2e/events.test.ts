@@ -153,7 +153,7 @@ describe('webhooks', () => {
 });
 
 describe('lifecycle events', () => {
-  test('created, updated and deleted reach the webhook signed, without credentials, and are listed in order', async () => {
+  test('created, updated, soft_deleted, restored and deleted reach the webhook signed, without credentials, and are listed in order', async () => {
     const secretId = await createSecret({ api_key: 'sk-live-lifecycle' });
     const patched = await api.patch(
       `/v2/workspaces/${world.workspaceId}/secrets/${secretId}`,
@@ -167,13 +167,16 @@ describe('lifecycle events', () => {
       },
     );
     expectStatus(patched, 200);
-    expectStatus(
-      await api.delete(`/v2/workspaces/${world.workspaceId}/secrets/${secretId}`, basic(world.admin)),
-      204,
-    );
+    const secretPath = `/v2/workspaces/${world.workspaceId}/secrets/${secretId}`;
+    // Deleted recoverably, restored, then deleted for good.
+    expectStatus(await api.delete(secretPath, basic(world.admin)), 204);
+    expectStatus(await api.post(`${secretPath}/restore`, basic(world.admin), undefined), 200);
+    expectStatus(await api.delete(`${secretPath}?force=true`, basic(world.admin)), 204);
 
     const created = await receiver.waitFor(deliveryOf('auth_secret.created', secretId));
     const updated = await receiver.waitFor(deliveryOf('auth_secret.updated', secretId));
+    const softDeleted = await receiver.waitFor(deliveryOf('auth_secret.soft_deleted', secretId));
+    const restored = await receiver.waitFor(deliveryOf('auth_secret.restored', secretId));
     const deleted = await receiver.waitFor(deliveryOf('auth_secret.deleted', secretId));
     expect(created.event).toEqual({
       id: created.id,
@@ -190,7 +193,7 @@ describe('lifecycle events', () => {
         error_code: null,
       },
     });
-    for (const delivery of [created, updated, deleted]) {
+    for (const delivery of [created, updated, softDeleted, restored, deleted]) {
       expect(delivery.body).not.toContain('sk-live');
       expect(Math.abs(Number(delivery.timestamp) - Date.now() / 1000)).toBeLessThan(60);
     }
@@ -203,6 +206,8 @@ describe('lifecycle events', () => {
     expect(listed.body.data.map((event: Json) => [event.id, event.attributes.event_type])).toEqual([
       [created.id, 'auth_secret.created'],
       [updated.id, 'auth_secret.updated'],
+      [softDeleted.id, 'auth_secret.soft_deleted'],
+      [restored.id, 'auth_secret.restored'],
       [deleted.id, 'auth_secret.deleted'],
     ]);
     expect(listed.text).not.toContain('sk-live');
