@@ -98,7 +98,7 @@ describe('Idempotency-Key', () => {
     const key = uniqueKey('burst');
     const document = secretDocument(world.otherClientId, { name: 'burst', credentials: { api_key: 'b' } });
     const replies = await Promise.all(
-      Array.from({ length: 12 }, () =>
+      Array.from({ length: 8 }, () =>
         post(secretsPath(world.workspaceId), admin, document, { 'Idempotency-Key': key }),
       ),
     );
