@@ -186,7 +186,7 @@ const FUNCTIONS = {
  * else may put items only into the audit partitions.
  */
 const AUDIT_PARTITIONS = ['AUDIT#*'];
-const WRITES_NO_AUDIT = new Set(['publishEvents', 'deliverWebhooks']);
+const WRITES_NO_AUDIT = new Set(['publishEvents', 'deliverWebhooks', 'purgeDeleted']);
 
 const roleName = (fn) => `${fn[0].toUpperCase()}${fn.slice(1)}Role`;
 

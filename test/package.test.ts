@@ -84,6 +84,20 @@ const SECRET = ['auth-secret'];
 const CLIENT = ['auth-client'];
 const BARBICAN = ['barbican-secret'];
 const WEBHOOK = ['webhook'];
+/** A create's answer kept for its Idempotency-Key is sealed under its own purpose. */
+const IDEMPOTENT = ['idempotent-answer'];
+/**
+ * What Idempotency-Key adds to a create: the key's record claimed (PutItem, GetItem when taken),
+ * completed (UpdateItem) or given up (DeleteItem), its answer sealed and, on a replay, opened.
+ */
+const IDEMPOTENT_CREATE = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'kms:GenerateDataKey',
+  'kms:Decrypt',
+];
 /** Every v1 function may Query the caller's memberships: without X-Project-Id, their only workspace is used. */
 const MEMBERSHIPS = 'dynamodb:Query';
 /** A secret counted into its lists: see deploy/iam-roles.cjs. */
@@ -109,27 +123,58 @@ const LEAST_PRIVILEGE: Record<string, Access> = {
   // GetItem of the auth-client; one transaction: PutItem of the new secret (and of a new list
   // block), UpdateItem of list counts and the client's usage, ConditionCheckItem of the client;
   // Query for the block of an old id (rare); one data key to seal it.
+  // The same transaction also puts the credentials' version 1 (PutItem).
   secretsCreate: {
-    actions: [AUTHENTICATE, 'dynamodb:GetItem', ...COUNTED_WRITE, 'kms:GenerateDataKey'],
-    purposes: SECRET,
+    actions: [AUTHENTICATE, ...COUNTED_WRITE, ...IDEMPOTENT_CREATE],
+    purposes: [...SECRET, ...IDEMPOTENT],
   },
   secretsGet: { actions: [AUTHENTICATE, 'dynamodb:GetItem', 'kms:Decrypt'], purposes: SECRET },
+  // New credentials: a version put, and the oldest kept one deleted, in the write's transaction.
   secretsPatch: {
-    actions: [AUTHENTICATE, 'dynamodb:GetItem', ...COUNTED_WRITE, 'kms:Decrypt', 'kms:GenerateDataKey'],
+    actions: [
+      AUTHENTICATE,
+      'dynamodb:GetItem',
+      ...COUNTED_WRITE,
+      'dynamodb:DeleteItem',
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+    ],
     purposes: SECRET,
   },
-  // GetItem (the version and lists), then one transaction: DeleteItem, UpdateItem of the counts.
+  // A recoverable delete moves the secret to the deleted list (a counted write: PutItem of it,
+  // UpdateItem of counts, Query for an old id's block); ?force=true deletes it with its versions.
   secretsDelete: {
-    actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
+    actions: [AUTHENTICATE, 'dynamodb:GetItem', ...COUNTED_WRITE, 'dynamodb:DeleteItem'],
   },
-  // Lease (UpdateItem), auth-client and secret reads, save under the lease (PutItem);
-  // opens the client secret and the credentials, seals the new credentials.
+  // Back from the deleted list into its lists, counted into its auth-client's usage (which checks
+  // the client is there: ConditionCheckItem); answers with the credentials.
+  secretsRestore: {
+    actions: [AUTHENTICATE, 'dynamodb:GetItem', ...COUNTED_WRITE, 'kms:Decrypt'],
+    purposes: SECRET,
+  },
+  // Query of the secret's versions (after a GetItem of the secret).
+  secretVersionsList: { actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:Query'] },
+  secretVersionGet: { actions: [AUTHENTICATE, 'dynamodb:GetItem', 'kms:Decrypt'], purposes: SECRET },
+  // As a PATCH of credentials; the sealed version is copied, and opened for the answer.
+  secretVersionRestore: {
+    actions: [AUTHENTICATE, 'dynamodb:GetItem', ...COUNTED_WRITE, 'dynamodb:DeleteItem', 'kms:Decrypt'],
+    purposes: SECRET,
+  },
+  // Query of the purge partitions of the due index; each expired secret read (GetItem) and
+  // deleted with its versions (DeleteItem) and its deleted-list counts (UpdateItem).
+  purgeDeleted: {
+    actions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
+  },
+  // Lease (UpdateItem), auth-client and secret reads, save under the lease (PutItem; with new
+  // credentials, a version put and the oldest deleted); opens the client secret and the
+  // credentials, seals the new credentials.
   secretsRefresh: {
     actions: [
       AUTHENTICATE,
       'dynamodb:GetItem',
       'dynamodb:UpdateItem',
       'dynamodb:PutItem',
+      'dynamodb:DeleteItem',
       'kms:Decrypt',
       'kms:GenerateDataKey',
     ],
@@ -142,6 +187,7 @@ const LEAST_PRIVILEGE: Record<string, Access> = {
       'dynamodb:GetItem',
       'dynamodb:UpdateItem',
       'dynamodb:PutItem',
+      'dynamodb:DeleteItem',
       'kms:Decrypt',
       'kms:GenerateDataKey',
     ],
@@ -153,20 +199,22 @@ const LEAST_PRIVILEGE: Record<string, Access> = {
   authClientsList: { actions: [AUTHENTICATE, 'dynamodb:Query'] },
   authClientsGet: { actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:Query'] },
   authClientsCreate: {
-    actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:PutItem', 'kms:GenerateDataKey'],
-    purposes: CLIENT,
+    actions: [AUTHENTICATE, ...IDEMPOTENT_CREATE],
+    purposes: [...CLIENT, ...IDEMPOTENT],
   },
   authClientsPatch: {
     actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:PutItem', 'kms:GenerateDataKey'],
     purposes: CLIENT,
   },
   // One transaction deletes the client and its usage (409 while secrets use it); a cascade marks
-  // it (ConditionCheckItem + UpdateItem), Queries its secrets and deletes them as secretsDelete does.
+  // it (ConditionCheckItem + UpdateItem), Queries its secrets and deletes them recoverably as
+  // secretsDelete does (PutItem into the deleted list).
   authClientsDelete: {
     actions: [
       AUTHENTICATE,
       'dynamodb:GetItem',
       'dynamodb:Query',
+      'dynamodb:PutItem',
       'dynamodb:DeleteItem',
       'dynamodb:UpdateItem',
       'dynamodb:ConditionCheckItem',
@@ -177,8 +225,8 @@ const LEAST_PRIVILEGE: Record<string, Access> = {
   v1SecretsList: { actions: [AUTHENTICATE, MEMBERSHIPS] },
   // One transaction: PutItem of the secret, UpdateItem (or PutItem) of its list counts.
   v1SecretsCreate: {
-    actions: [AUTHENTICATE, MEMBERSHIPS, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'kms:GenerateDataKey'],
-    purposes: BARBICAN,
+    actions: [AUTHENTICATE, MEMBERSHIPS, ...IDEMPOTENT_CREATE],
+    purposes: [...BARBICAN, ...IDEMPOTENT],
   },
   // Metadata, or (with a non-JSON Accept) the payload, as Barbican's older clients ask for it.
   v1SecretsGet: {
@@ -240,8 +288,8 @@ const LEAST_PRIVILEGE: Record<string, Access> = {
   },
   webhooksList: { actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:Query'] },
   webhooksCreate: {
-    actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:PutItem', 'kms:GenerateDataKey'],
-    purposes: WEBHOOK,
+    actions: [AUTHENTICATE, ...IDEMPOTENT_CREATE],
+    purposes: [...WEBHOOK, ...IDEMPOTENT],
   },
   webhooksGet: { actions: [AUTHENTICATE, 'dynamodb:GetItem'] },
   webhooksPatch: { actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:PutItem'] },
@@ -255,7 +303,7 @@ const LEAST_PRIVILEGE: Record<string, Access> = {
  * partitions where the function writes nothing else.
  */
 const AUDIT_WRITE = 'dynamodb:PutItem';
-const WITHOUT_AUDIT = new Set(['publishEvents', 'deliverWebhooks']);
+const WITHOUT_AUDIT = new Set(['publishEvents', 'deliverWebhooks', 'purgeDeleted']);
 const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 
 async function serverlessPackage(

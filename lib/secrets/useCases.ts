@@ -4,11 +4,7 @@ import { logError } from '../log';
 import { isId, newId } from '../ids';
 import { intervalDueFrom, type AuthClientType, type Membership, type SecretRecord } from '../model';
 import { withOptimisticRetry } from '../store/optimisticRetry';
-import {
-  AuthClientGoneError,
-  type SecretListFilter,
-  type SecretPageRequest,
-} from '../store/ports';
+import { AuthClientGoneError, type SecretListFilter, type SecretPageRequest } from '../store/ports';
 import type { Services } from '../services';
 import { readCredentials, type SecretInput } from './input';
 import { openCredentials, secretBinding, secretResource, type SecretResource } from './view';

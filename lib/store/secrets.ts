@@ -244,7 +244,8 @@ export class SecretStore implements SecretRepository {
     for (let attempt = 0; attempt < LIST_ATTEMPTS; attempt++) {
       // A secret deleted (recoverably) while its refresh ran still keeps what the refresh got: the
       // provider may have rotated its refresh token, which a restore will need.
-      const current = await this.read(workspaceId, secretId);
+      const current =
+        (await this.get(workspaceId, secretId)) ?? (await this.getDeleted(workspaceId, secretId));
       if (!current || current.leaseOwner !== owner) return undefined;
       const { leaseOwner: _owner, leaseUntil: _until, ...rest } = apply(current);
       const next: SecretRecord = { ...rest, version: current.version + 1, listBlocks: current.listBlocks };

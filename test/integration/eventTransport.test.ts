@@ -72,7 +72,8 @@ test('the stream handler publishes each secret event to the bus and queues a job
     attributes: { name: 'to the bus', state: 'ready', error: null, credentials: { api_key: 'sk-bus-1' } },
     authClientId: world.otherClientId,
   });
-  await deleteSecret(services, membership, secret.id);
+  // For good (a DELETE within the recovery window is auth_secret.soft_deleted).
+  await deleteSecret(services, membership, secret.id, { force: true });
 
   await publishEverything();
 
