@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { freeLoopbackPort } from '../../scripts/dynamoEngine';
 import { LOCAL_TABLE_NAME } from '../../scripts/localStack';
 import { stackOn, uniqueTableName, type TestStack } from './localStack';
@@ -75,8 +75,27 @@ export async function startSharedServer(): Promise<{ pid: number; stop: () => Pr
     dataDir: server.dataDir,
   };
   process.env[SHARED_SERVER_VARIABLE] = JSON.stringify(info);
+  // Its bundles are the run's: every later server (and package, see test/package.test.ts) copies
+  // them instead of bundling all the functions again (test/support/reuseBuild.cjs). Its build
+  // folder (named after start.ts's PID) lives until globalTeardown stops it, after every suite.
+  process.env[REUSE_FROM_VARIABLE] = resolve(buildFolderOf(server.pid), '.build');
+  process.env[ESBUILD_PLUGINS_VARIABLE] = REUSE_BUILD_PLUGIN;
   return { pid: server.pid, stop: server.stop };
 }
+
+const REUSE_FROM_VARIABLE = 'ESBUILD_REUSE_FROM';
+const ESBUILD_PLUGINS_VARIABLE = 'ESBUILD_PLUGINS';
+/** Relative to the service directory, as serverless-esbuild loads it. */
+const REUSE_BUILD_PLUGIN = './test/support/reuseBuild.cjs';
+
+/** The variables that make a server or package reuse the run's bundles, to leave out where unwanted. */
+export const REUSE_BUILD_VARIABLES = [REUSE_FROM_VARIABLE, ESBUILD_PLUGINS_VARIABLE] as const;
+
+/**
+ * Where scripts/start.ts, run as `pid` in this directory (see launch), builds its functions; it
+ * removes the folder when it stops.
+ */
+const buildFolderOf = (pid: number) => `.esbuild-${pid}`;
 
 async function useSharedServer(variable: string): Promise<LocalServer> {
   const info = JSON.parse(variable) as SharedServerInfo;
@@ -152,8 +171,11 @@ async function serverHandle(started: {
       await terminate(child);
     },
     restart: async ({ crash = false } = {}) => {
-      if (crash) await killTree(child);
-      else await terminate(child);
+      if (crash) {
+        await killTree(child);
+        // Killed, start.ts could not remove its build folder.
+        if (child.pid !== undefined) rmSync(buildFolderOf(child.pid), { recursive: true, force: true });
+      } else await terminate(child);
       child = await launch(env, baseUrl);
     },
   };
