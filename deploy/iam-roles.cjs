@@ -51,8 +51,10 @@ const FUNCTIONS = {
     kms: ['kms:Decrypt', 'kms:GenerateDataKey'],
     purposes: ['auth-secret', 'auth-client'],
   },
+  // BatchGetItem: a refresh that changes the secret's state reads its lists' totals to move it.
   refreshDue: {
     dynamodb: [
+      'dynamodb:BatchGetItem',
       'dynamodb:GetItem',
       'dynamodb:Query',
       'dynamodb:UpdateItem',

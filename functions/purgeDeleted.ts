@@ -1,13 +1,19 @@
+import type { Context } from 'aws-lambda';
 import { purgeDeletedSecrets } from '../lib/secrets/recovery';
 import { logInfo } from '../lib/log';
 import { prepareAtColdStart, services } from '../lib/services';
 
+/** Time kept back at the end of the run for the last purge to finish. */
+const SAFETY_MARGIN_MS = 10_000;
+
 prepareAtColdStart(services);
 
 /** EventBridge schedule (serverless.yml): deletes for good the secrets whose recovery window ended. */
-export const handler = async () => {
+export const handler = async (_event: unknown, context: Context) => {
   const startedAt = Date.now();
-  const result = await purgeDeletedSecrets(services());
-  logInfo('purge of deleted secrets', { purged: result.purged, durationMs: Date.now() - startedAt });
+  const result = await purgeDeletedSecrets(services(), new Date(), {
+    stopStartingAt: startedAt + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS,
+  });
+  logInfo('purge of deleted secrets', { ...result, durationMs: Date.now() - startedAt });
   return result;
 };

@@ -242,6 +242,8 @@ export const secretVersionSchema = z.object({
   secretId: z.string(),
   number: z.number().int(),
   source: z.enum(CREDENTIAL_SOURCES),
+  /** The auth-client the credentials were for: a version is only restored onto that client. */
+  authClientId: z.string(),
   /** The user whose request stored them; null for the scheduled refresh (and unknown origins). */
   actorUserId: z.string().nullable(),
   createdAt: timestamp,

@@ -184,6 +184,7 @@ const LEAST_PRIVILEGE: Record<string, Access> = {
   // The same, found through the due index instead of a request, and without a caller to authenticate.
   refreshDue: {
     actions: [
+      'dynamodb:BatchGetItem',
       'dynamodb:Query',
       'dynamodb:GetItem',
       'dynamodb:UpdateItem',

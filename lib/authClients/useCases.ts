@@ -186,9 +186,11 @@ export async function deleteAuthClient(
     return;
   }
   try {
-    await deps.authClients.markDeleting(tenantId, authClientId, now().toISOString());
+    // With If-Match, the mark is conditional on the revision: no secret is touched for a stale one.
+    await deps.authClients.markDeleting(tenantId, authClientId, now().toISOString(), expectedVersion);
   } catch (error) {
-    if (error instanceof ConditionFailedError) throw authClientNotFound();
+    if (error instanceof ConditionFailedError)
+      throw await goneOrChanged(deps, tenantId, authClientId, expectedVersion);
     throw error;
   }
   for (let round = 0; round < CASCADE_ROUNDS; round++) {
@@ -226,17 +228,8 @@ async function deleteUnused(
   try {
     await deps.authClients.delete(tenantId, authClientId, expectedVersion);
   } catch (error) {
-    if (error instanceof ConditionFailedError) {
-      if (expectedVersion !== undefined && (await deps.authClients.get(tenantId, authClientId))) {
-        throw new PreconditionFailedError(
-          'The auth-client changed since the ETag given in If-Match was read.',
-          {
-            source: { header: 'If-Match' },
-          },
-        );
-      }
-      throw authClientNotFound();
-    }
+    if (error instanceof ConditionFailedError)
+      throw await goneOrChanged(deps, tenantId, authClientId, expectedVersion);
     if (error instanceof AuthClientInUseError) {
       throw new ConflictError(
         'Auth-secrets still use this auth-client; delete them first, or send ?cascade=true to delete them with it.',
@@ -247,6 +240,21 @@ async function deleteUnused(
 }
 
 const authClientNotFound = () => new NotFoundError('No such auth-client.');
+
+/** Why a write conditional on the client (and on `expectedVersion`) failed: 412 if it changed, else 404. */
+async function goneOrChanged(
+  deps: Deps,
+  tenantId: string,
+  authClientId: string,
+  expectedVersion: number | undefined,
+): Promise<Error> {
+  if (expectedVersion !== undefined && (await deps.authClients.get(tenantId, authClientId))) {
+    return new PreconditionFailedError('The auth-client changed since the ETag given in If-Match was read.', {
+      source: { header: 'If-Match' },
+    });
+  }
+  return authClientNotFound();
+}
 
 function movesToAnotherOrigin(current: string | null, next: string | undefined): boolean {
   if (current === null || next === undefined) return false;

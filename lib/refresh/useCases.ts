@@ -56,6 +56,8 @@ export async function refreshSecretNow(
       `The refresh did not complete: ${failure.description}. The stored credentials are unchanged.${gaveUp}`,
     );
   }
+  // Deleted while its refresh ran: the tokens are kept for a restore, but not answered.
+  if (secret.deletedAt !== undefined) throw new NotFoundError('No such auth-secret in this workspace.');
   return secretResource(secret, await openCredentials(deps.envelope, secret), deps.config);
 }
 

@@ -2,6 +2,7 @@ import { ConflictError, NotFoundError } from '../errors';
 import { withChange } from '../events/change';
 import { isId } from '../ids';
 import type { Membership, SecretRecord } from '../model';
+import { logError } from '../log';
 import type { Services } from '../services';
 import { withOptimisticRetry } from '../store/optimisticRetry';
 import { ConditionFailedError, type SecretPageRequest } from '../store/ports';
@@ -60,17 +61,27 @@ export async function restoreSecret(
 export async function purgeDeletedSecrets(
   deps: Pick<Services, 'secrets'>,
   now: Date = new Date(),
-): Promise<{ purged: number }> {
+  options: { stopStartingAt?: number } = {},
+): Promise<{ purged: number; failed: number; left: number }> {
   const by = now.toISOString();
+  const due = await deps.secrets.listPurgeable(by);
   let purged = 0;
-  for (const key of await deps.secrets.listPurgeable(by)) {
+  let failed = 0;
+  let done = 0;
+  for (const key of due) {
+    // Out of time: the next run goes on (what is left stays recoverable-looking until then: 404 to restore).
+    if (options.stopStartingAt !== undefined && Date.now() >= options.stopStartingAt) break;
+    done++;
     try {
       await deps.secrets.delete(key.workspaceId, key.secretId, { purgeBy: by });
       purged++;
     } catch (error) {
       // Restored, purged by a run beside this one, or not yet due (the index lags): not this run's.
-      if (!(error instanceof ConditionFailedError)) throw error;
+      if (error instanceof ConditionFailedError) continue;
+      // One item that cannot be purged (malformed, a failing call) must not stop the others.
+      failed++;
+      logError('purge of a deleted secret failed', error, { secretId: key.secretId });
     }
   }
-  return { purged };
+  return { purged, failed, left: due.length - done };
 }

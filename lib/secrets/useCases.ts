@@ -31,6 +31,9 @@ export async function listSecrets(
   const { secrets, total, more } = await deps.secrets.list(membership.workspaceId, filter, page);
   const resources = await Promise.all(
     secrets.map(async (secret) => {
+      // A deleted secret's credentials stay sealed until it is restored: deleting a leaked
+      // credential must take it out of reach of everyone who may list.
+      if (secret.deletedAt !== undefined) return secretResource(secret, null, deps.config);
       try {
         return secretResource(secret, await openCredentials(deps.envelope, secret), deps.config);
       } catch (error) {

@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError } from '../errors';
+import { ConflictError, NotFoundError, UnprocessableError } from '../errors';
 import { withChange } from '../events/change';
 import { isId } from '../ids';
 import { intervalDueFrom, type Membership, type SecretRecord, type SecretVersion } from '../model';
@@ -32,6 +32,7 @@ export function versionResource(
         data: { id: version.secretId, type: 'auth-secret' },
         links: { self: paths.secret(version.workspaceId, version.secretId) },
       },
+      'auth-client': { data: { id: version.authClientId, type: 'auth-client' } },
       // Who stored them; null for the scheduled refresh.
       user: {
         data: version.actorUserId === null ? null : { id: version.actorUserId, type: 'user' },
@@ -73,6 +74,14 @@ export async function restoreSecretVersion(
   return withOptimisticRetry('secret', async () => {
     const current = await findSecret(deps, membership, secretId);
     const version = await findVersion(deps, current, number);
+    if (version.authClientId !== current.authClientId) {
+      // Credentials of another provider (or kind) would not work with this one.
+      throw new UnprocessableError(
+        'version_of_another_auth_client',
+        'Version of another auth-client',
+        `Version ${version.number} holds credentials for auth-client ${version.authClientId}, and this secret now uses ${current.authClientId}: move it back first.`,
+      );
+    }
     const at = now();
     if (current.leaseUntil !== undefined && current.leaseUntil > at.getTime()) {
       throw new ConflictError('A refresh of this secret is in progress; restore the version in a moment.');

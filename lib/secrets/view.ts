@@ -85,7 +85,7 @@ export function secretResource(
       ...(secret.nextAttemptAt ? { next_attempt_at: secret.nextAttemptAt } : {}),
       refresh_failures: secret.refreshFailures,
       next_refresh_at: nextRefreshAt(secret, schedule),
-      ...(credentials === null ? { credentials_unreadable: true } : {}),
+      ...(credentials === null && secret.deletedAt === undefined ? { credentials_unreadable: true } : {}),
       // A deleted secret (listed under filter[deleted]=true) can be restored until purge_at.
       ...(secret.deletedAt !== undefined
         ? { deleted_at: secret.deletedAt, purge_at: secret.purgeAt ?? null }

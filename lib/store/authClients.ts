@@ -73,13 +73,23 @@ export class AuthClientStore implements AuthClientRepository {
    * Marks an auth-client as being deleted: from then on no auth-secret can be created on it or
    * moved to it, so a cascade delete can empty it. Throws `ConditionFailedError` if it does not exist.
    */
-  async markDeleting(tenantId: string, authClientId: string, at: string): Promise<void> {
+  async markDeleting(
+    tenantId: string,
+    authClientId: string,
+    at: string,
+    expectedVersion?: number,
+  ): Promise<void> {
     try {
       await this.table.transact([
         {
           check: {
             Key: keys.authClient(tenantId, authClientId),
-            ConditionExpression: 'attribute_exists(pk)',
+            ...(expectedVersion === undefined
+              ? { ConditionExpression: 'attribute_exists(pk)' }
+              : {
+                  ConditionExpression: 'attribute_exists(pk) AND version = :expected',
+                  ExpressionAttributeValues: { ':expected': expectedVersion },
+                }),
           },
         },
         {

@@ -189,8 +189,11 @@ export interface AuthClientRepository {
    * `AuthClientInUseError` while secrets use it.
    */
   delete(tenantId: string, authClientId: string, expectedVersion?: number): Promise<void>;
-  /** From then on no secret can be created on it or moved to it. `ConditionFailedError` if it does not exist. */
-  markDeleting(tenantId: string, authClientId: string, at: string): Promise<void>;
+  /**
+   * From then on no secret can be created on it or moved to it. `ConditionFailedError` if it does
+   * not exist (or, with `expectedVersion`, is at another).
+   */
+  markDeleting(tenantId: string, authClientId: string, at: string, expectedVersion?: number): Promise<void>;
   list(tenantId: string): Promise<AuthClient[]>;
 }
 

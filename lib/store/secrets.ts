@@ -115,7 +115,10 @@ export class SecretStore implements SecretRepository {
         await this.table.putIf(toItem(secret), condition.expression, condition.values);
         return secret;
       }
-      const { record, ops } = withNewVersion(secret, change);
+      // A secret from before versions were kept: its credentials so far become version 1.
+      const previous =
+        secret.credentialsVersion === undefined ? await this.read(secret.workspaceId, secret.id) : undefined;
+      const { record, ops } = withNewVersion(secret, change, previous);
       try {
         await this.table.transact([
           {
@@ -248,7 +251,13 @@ export class SecretStore implements SecretRepository {
         (await this.get(workspaceId, secretId)) ?? (await this.getDeleted(workspaceId, secretId));
       if (!current || current.leaseOwner !== owner) return undefined;
       const { leaseOwner: _owner, leaseUntil: _until, ...rest } = apply(current);
-      const next: SecretRecord = { ...rest, version: current.version + 1, listBlocks: current.listBlocks };
+      const next: SecretRecord = {
+        ...rest,
+        version: current.version + 1,
+        listBlocks: current.listBlocks,
+        // A deleted secret hears nothing more of its refreshes: no event for a platform to act on.
+        ...(current.deletedAt !== undefined ? { lastChange: current.lastChange } : {}),
+      };
       const condition = {
         expression: 'version = :expected AND leaseOwner = :owner',
         values: { ':expected': current.version, ':owner': owner },
@@ -476,7 +485,7 @@ export class SecretStore implements SecretRepository {
     const { ops: joinOps, listBlocks: joined } = await countInto(this.lists, joining, next.id);
     const moved: SecretRecord = { ...next, listBlocks: { ...kept, ...joined } };
     const { record: written, ops: versionOps } = change
-      ? withNewVersion(moved, change)
+      ? withNewVersion(moved, change, current)
       : { record: moved, ops: [] };
     // A secret stored before lists were counted was not in its auth-client's usage either: it is
     // counted into its client's usage now, and out of no one's. A deleted secret uses no client (its
@@ -545,41 +554,67 @@ function keptVersionNumbers(current: number | undefined): number[] {
 
 /**
  * The secret with its credentials as a new version, and the writes that keep it: the version
- * itself, and the delete of the one that falls out of the kept range.
+ * itself, and the delete of the one that falls out of the kept range. A secret stored before
+ * versions were kept (`previous`, as read, without a version number) first gets its credentials so
+ * far as version 1, so that its first change keeps them too.
  */
 function withNewVersion(
   secret: SecretRecord,
   change: CredentialChange,
+  previous?: SecretRecord,
 ): { record: SecretRecord; ops: TransactionOp[] } {
-  const number = (secret.credentialsVersion ?? 0) + 1;
+  const legacy =
+    secret.credentialsVersion === undefined &&
+    previous?.credentialsVersion === undefined &&
+    previous !== undefined &&
+    previous.sealedCredentials !== secret.sealedCredentials
+      ? previous
+      : undefined;
+  const number = (secret.credentialsVersion ?? 0) + (legacy ? 2 : 1);
   const record: SecretRecord = { ...secret, credentialsVersion: number };
-  const version: SecretVersion = {
-    workspaceId: secret.workspaceId,
-    secretId: secret.id,
-    number,
-    source: change.source,
-    actorUserId: change.actorUserId,
-    createdAt: secret.updatedAt,
-    sealedCredentials: secret.sealedCredentials,
-    expiresAt: secret.expiresAt,
-  };
+  const versions: SecretVersion[] = [
+    ...(legacy
+      ? [
+          {
+            ...versionOf(legacy, number - 1),
+            // What stored them is not known; a refresh if the secret was refreshed since it was written.
+            source: legacy.refreshedAt !== null ? ('refresh' as const) : ('create' as const),
+            actorUserId: null,
+            createdAt: legacy.refreshedAt ?? legacy.updatedAt,
+          },
+        ]
+      : []),
+    { ...versionOf(secret, number), source: change.source, actorUserId: change.actorUserId },
+  ];
   const dropped = number - PREVIOUS_VERSIONS_KEPT - 1;
   return {
     record,
     ops: [
-      {
+      ...versions.map((version) => ({
         put: {
           Item: {
-            ...keys.secretVersion(secret.workspaceId, secret.id, number),
+            ...keys.secretVersion(secret.workspaceId, secret.id, version.number),
             entity: 'auth-secret-version',
             ...version,
           },
         },
-      },
+      })),
       ...(dropped >= 1
         ? [{ delete: { Key: keys.secretVersion(secret.workspaceId, secret.id, dropped) } }]
         : []),
     ],
+  };
+}
+
+function versionOf(secret: SecretRecord, number: number): Omit<SecretVersion, 'source' | 'actorUserId'> {
+  return {
+    workspaceId: secret.workspaceId,
+    secretId: secret.id,
+    number,
+    authClientId: secret.authClientId,
+    createdAt: secret.updatedAt,
+    sealedCredentials: secret.sealedCredentials,
+    expiresAt: secret.expiresAt,
   };
 }
 

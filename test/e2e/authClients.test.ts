@@ -201,7 +201,10 @@ describe('create', () => {
       },
       relationships: { tenant: { data: { id: world.tenantId, type: 'tenant' } } },
       links: { self: clientPath(world.tenantId, data.id) },
+      // The revision its ETag names.
+      meta: { revision: 1 },
     });
+    expect(reply.headers.get('etag')).toBe('"1"');
     expect(Date.parse(data.attributes.created_at)).toBeGreaterThan(Date.now() - 60_000);
     expectNoClientSecret(reply, attributes.client_secret);
 
@@ -418,6 +421,7 @@ describe('patch', () => {
     expect(reply.body.data).toEqual({
       ...created,
       attributes: { ...created.attributes, name: 'Renamed provider', updated_at: expect.any(String) },
+      meta: { revision: created.meta.revision + 1 },
     });
     expect(reply.body.data.attributes.updated_at >= created.attributes.updated_at).toBe(true);
     expect(reply.body.data.attributes.created_at).toBe(created.attributes.created_at);

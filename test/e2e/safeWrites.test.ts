@@ -399,6 +399,9 @@ describe('soft delete and restore', () => {
     expectStatus(listed, 200);
     const entry = (listed.body.data as Json[]).find((one) => one.id === secret.id);
     expect(entry.meta.purge_at).toEqual(expect.any(String));
+    // Deleted credentials are out of reach until a restore.
+    expect(entry.attributes.credentials).toBeNull();
+    expect(listed.text).not.toContain('keep-me');
     const days =
       (Date.parse(entry.meta.purge_at as string) - Date.parse(entry.meta.deleted_at as string)) / 86_400_000;
     expect(days).toBeCloseTo(7, 5);

@@ -3,7 +3,11 @@
  * within the window and not after it, the purge (with its versions), a restore racing a purge (one
  * of the two wins, the lists stay exact), and DELETE_RECOVERY_DAYS=0.
  */
+import { createAuthClient } from '../../lib/directory/admin';
 import type { Membership } from '../../lib/model';
+import { keys } from '../../lib/store/keys';
+import { toItem } from '../../lib/store/secrets';
+import { getSecretVersion, restoreSecretVersion } from '../../lib/secrets/versions';
 import { purgeDeletedSecrets, restoreSecret } from '../../lib/secrets/recovery';
 import { createSecret, deleteSecret, patchSecret } from '../../lib/secrets/useCases';
 import type { Services } from '../../lib/services';
@@ -122,4 +126,46 @@ test('with DELETE_RECOVERY_DAYS=0 a DELETE deletes at once', async () => {
   expect(await services.secrets.listVersions(membership.workspaceId, secret.id)).toEqual([]);
   expect(await count(membership, true)).toBe(0);
   await expect(restoreSecret(immediate, membership, secret.id)).rejects.toMatchObject({ status: 404 });
+});
+
+test('a secret stored before versions were kept keeps its credentials so far as version 1 at its first change', async () => {
+  const { membership, clientId } = await newMembership();
+  const created = await create(membership, clientId, 'legacy');
+  // As such a secret was stored: no version number, no version items.
+  const stored = await services.secrets.get(membership.workspaceId, created.id);
+  if (!stored) throw new Error('not stored');
+  const { credentialsVersion: _dropped, ...legacy } = stored;
+  await services.table.put(toItem(legacy));
+  await services.table.transact([
+    { delete: { Key: keys.secretVersion(membership.workspaceId, created.id, 1) } },
+  ]);
+
+  await patchSecret(services, membership, created.id, { attributes: { credentials: { api_key: 'new' } } });
+  const versions = await services.secrets.listVersions(membership.workspaceId, created.id);
+  expect(versions.map((version) => [version.number, version.source])).toEqual([
+    [2, 'patch'],
+    [1, 'create'],
+  ]);
+  const first = await getSecretVersion(services, membership, created.id, '1');
+  expect(first.attributes.credentials).toEqual({ api_key: 'legacy' });
+});
+
+test('a version is restored only onto the auth-client it was for', async () => {
+  const { membership, clientId } = await newMembership();
+  const secret = await create(membership, clientId, 'mover');
+  const other = await createAuthClient(services, {
+    tenantId: membership.tenantId,
+    name: 'second',
+    type: 'other',
+  });
+  await patchSecret(services, membership, secret.id, { attributes: {}, authClientId: other.id });
+  await patchSecret(services, membership, secret.id, {
+    attributes: { credentials: { api_key: 'on second' } },
+  });
+  await expect(restoreSecretVersion(services, membership, secret.id, '1')).rejects.toMatchObject({
+    status: 422,
+    code: 'version_of_another_auth_client',
+  });
+  const restored = await restoreSecretVersion(services, membership, secret.id, '2');
+  expect(restored.attributes.credentials).toEqual({ api_key: 'mover' });
 });
