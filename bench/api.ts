@@ -4,17 +4,31 @@ import { handler as getHandler } from '../functions/secretsGet';
 import { handler as listHandler } from '../functions/secretsList';
 import { handler as patchHandler } from '../functions/secretsPatch';
 import { handler as refreshHandler } from '../functions/secretsRefresh';
+import { handler as restoreHandler } from '../functions/secretsRestore';
+import { handler as versionsHandler } from '../functions/secretVersionsList';
+import { handler as versionHandler } from '../functions/secretVersionGet';
+import { handler as versionRestoreHandler } from '../functions/secretVersionRestore';
 import type { HandlerStack, HttpAnswer, HttpRequest, LambdaHandler } from './handlerStack';
 
 /** The v2 secrets endpoints as one caller of one workspace sees them, through the real handlers. */
 export interface SecretsApi {
   list(query?: ListQuery): Promise<HttpAnswer>;
   get(secretId: string): Promise<HttpAnswer>;
-  create(attributes: Record<string, unknown>, authClientId: string): Promise<HttpAnswer>;
+  /** With `idempotencyKey`, sent as the Idempotency-Key header. */
+  create(
+    attributes: Record<string, unknown>,
+    authClientId: string,
+    idempotencyKey?: string,
+  ): Promise<HttpAnswer>;
   /** With `authClientId`, the secret moves to that auth-client. */
   patch(secretId: string, attributes: Record<string, unknown>, authClientId?: string): Promise<HttpAnswer>;
-  delete(secretId: string): Promise<HttpAnswer>;
+  /** Recoverably, or with `force` for good. */
+  delete(secretId: string, force?: boolean): Promise<HttpAnswer>;
   refresh(secretId: string): Promise<HttpAnswer>;
+  restore(secretId: string): Promise<HttpAnswer>;
+  versions(secretId: string): Promise<HttpAnswer>;
+  version(secretId: string, number: number): Promise<HttpAnswer>;
+  restoreVersion(secretId: string, number: number): Promise<HttpAnswer>;
 }
 
 export interface ListQuery {
@@ -41,8 +55,8 @@ export function listQueryString(query: ListQuery): string {
 
 export function secretsApi(stack: HandlerStack, workspaceId: string, apiKey: string): SecretsApi {
   const headers = { 'x-auth-token': apiKey };
-  const call = async (handler: LambdaHandler, request: Omit<HttpRequest, 'headers'>, expected: number) => {
-    const answer = await stack.invoke(handler, { ...request, headers });
+  const call = async (handler: LambdaHandler, request: HttpRequest, expected: number) => {
+    const answer = await stack.invoke(handler, { ...request, headers: { ...headers, ...request.headers } });
     if (answer.statusCode !== expected) {
       throw new Error(
         `${request.method} ${request.route} answered ${answer.statusCode}, not ${expected}: ${JSON.stringify(answer.body)}`,
@@ -59,7 +73,7 @@ export function secretsApi(stack: HandlerStack, workspaceId: string, apiKey: str
         200,
       ),
     get: (secretId) => call(getHandler, { method: 'GET', route: SECRET, pathParameters: one(secretId) }, 200),
-    create: (attributes, authClientId) =>
+    create: (attributes, authClientId, idempotencyKey) =>
       call(
         createHandler,
         {
@@ -67,6 +81,7 @@ export function secretsApi(stack: HandlerStack, workspaceId: string, apiKey: str
           route: SECRETS,
           pathParameters: { workspaceId },
           body: secretDocument(attributes, authClientId),
+          ...(idempotencyKey === undefined ? {} : { headers: { 'idempotency-key': idempotencyKey } }),
         },
         201,
       ),
@@ -90,8 +105,49 @@ export function secretsApi(stack: HandlerStack, workspaceId: string, apiKey: str
         },
         200,
       ),
-    delete: (secretId) =>
-      call(deleteHandler, { method: 'DELETE', route: SECRET, pathParameters: one(secretId) }, 204),
+    delete: (secretId, force = false) =>
+      call(
+        deleteHandler,
+        {
+          method: 'DELETE',
+          route: SECRET,
+          pathParameters: one(secretId),
+          ...(force ? { query: 'force=true' } : {}),
+        },
+        204,
+      ),
+    restore: (secretId) =>
+      call(
+        restoreHandler,
+        { method: 'POST', route: `${SECRET}/restore`, pathParameters: one(secretId) },
+        200,
+      ),
+    versions: (secretId) =>
+      call(
+        versionsHandler,
+        { method: 'GET', route: `${SECRET}/versions`, pathParameters: one(secretId) },
+        200,
+      ),
+    version: (secretId, number) =>
+      call(
+        versionHandler,
+        {
+          method: 'GET',
+          route: `${SECRET}/versions/{versionNumber}`,
+          pathParameters: { ...one(secretId), versionNumber: String(number) },
+        },
+        200,
+      ),
+    restoreVersion: (secretId, number) =>
+      call(
+        versionRestoreHandler,
+        {
+          method: 'POST',
+          route: `${SECRET}/versions/{versionNumber}/restore`,
+          pathParameters: { ...one(secretId), versionNumber: String(number) },
+        },
+        200,
+      ),
     refresh: (secretId) =>
       call(
         refreshHandler,

@@ -189,6 +189,19 @@ function singleCases(
   const onOAuth2 = async () =>
     idOf(await admin.create({ credentials: oauth2Credentials() }, world.providerClientId));
   const otherCredentials = { credentials: { api_key: 'rotated' } };
+  let keys = 0;
+  const nextKey = () => `bench-key-${Date.now()}-${keys++}`;
+  const deleted = async () => {
+    const id = await fresh();
+    await admin.delete(id);
+    return id;
+  };
+  /** A secret with two versions: created, then its credentials replaced. */
+  const rotated = async () => {
+    const id = await fresh();
+    await admin.patch(id, otherCredentials);
+    return id;
+  };
   return [
     {
       operation: 'get',
@@ -207,6 +220,30 @@ function singleCases(
       run: () => admin.create(otherCredentials, world.otherClientId),
     },
     {
+      operation: 'create with Idempotency-Key',
+      floor: floors({ GetItem: 1, BatchGetItem: 1, TransactWriteItems: 1, PutItem: 1, UpdateItem: 1 }, 2, 2),
+      why: 'createIdempotent',
+      warmUp: () => admin.create(otherCredentials, world.otherClientId, nextKey()),
+      prepare: async () => '',
+      run: () => admin.create(otherCredentials, world.otherClientId, nextKey()),
+    },
+    {
+      operation: 'create, replayed (same Idempotency-Key)',
+      floor: floors({ PutItem: 1, GetItem: 1 }, 1, 2),
+      why: 'createReplayed',
+      warmUp: async () => {
+        const key = nextKey();
+        await admin.create(otherCredentials, world.otherClientId, key);
+        return admin.create(otherCredentials, world.otherClientId, key);
+      },
+      prepare: async () => {
+        const key = nextKey();
+        await admin.create(otherCredentials, world.otherClientId, key);
+        return key;
+      },
+      run: (key) => admin.create(otherCredentials, world.otherClientId, key),
+    },
+    {
       operation: 'patch (name)',
       floor: floors({ GetItem: 1, PutItem: 1 }, 1, 2),
       why: 'patchName',
@@ -216,7 +253,7 @@ function singleCases(
     },
     {
       operation: 'patch (credentials)',
-      floor: floors({ GetItem: 2, PutItem: 1 }, 1, 2),
+      floor: floors({ GetItem: 2, TransactWriteItems: 1 }, 1, 2),
       why: 'patchCredentials',
       warmUp: async () => admin.patch(await fresh(), otherCredentials),
       prepare: fresh,
@@ -231,16 +268,56 @@ function singleCases(
       run: (id) => admin.patch(id, {}, world.oauth2ClientId),
     },
     {
-      operation: 'delete',
-      floor: floors({ GetItem: 1, TransactWriteItems: 1 }, 0, 2),
+      operation: 'delete (recoverable)',
+      floor: floors({ GetItem: 2, BatchGetItem: 1, TransactWriteItems: 1 }, 0, 2),
       why: 'delete',
       warmUp: async () => admin.delete(await fresh()),
       prepare: fresh,
       run: (id) => admin.delete(id),
     },
     {
+      operation: 'delete ?force=true',
+      floor: floors({ GetItem: 2, TransactWriteItems: 1 }, 0, 2),
+      why: 'deleteForce',
+      warmUp: async () => admin.delete(await fresh(), true),
+      prepare: fresh,
+      run: (id) => admin.delete(id, true),
+    },
+    {
+      operation: 'restore',
+      floor: floors({ GetItem: 2, BatchGetItem: 1, TransactWriteItems: 1 }, 1, 2),
+      why: 'restore',
+      warmUp: async () => admin.restore(await deleted()),
+      prepare: deleted,
+      run: (id) => admin.restore(id),
+    },
+    {
+      operation: 'versions (list)',
+      floor: floors({ GetItem: 1, Query: 1 }, 0),
+      why: 'versions',
+      warmUp: async () => admin.versions(await rotated()),
+      prepare: rotated,
+      run: (id) => admin.versions(id),
+    },
+    {
+      operation: 'version (one, with credentials)',
+      floor: floors({ GetItem: 2 }, 1, 1),
+      why: 'version',
+      warmUp: async () => admin.version(await rotated(), 1),
+      prepare: rotated,
+      run: (id) => admin.version(id, 1),
+    },
+    {
+      operation: 'version restore',
+      floor: floors({ GetItem: 3, TransactWriteItems: 1 }, 1, 2),
+      why: 'versionRestore',
+      warmUp: async () => admin.restoreVersion(await rotated(), 1),
+      prepare: rotated,
+      run: (id) => admin.restoreVersion(id, 1),
+    },
+    {
       operation: 'refresh',
-      floor: floors({ GetItem: 2, UpdateItem: 1, PutItem: 1 }, 3, 2),
+      floor: floors({ GetItem: 2, UpdateItem: 1, TransactWriteItems: 1 }, 3, 2),
       why: 'refresh',
       warmUp: async () => admin.refresh(await refreshable()),
       prepare: refreshable,
@@ -344,14 +421,24 @@ const WHY: Record<string, string> = {
     'that the auth-client exists and an update of its usage count (not being deleted), and each list’s total ' +
     'and block. The workspace’s sealing data key is reused for DATA_KEY_MAX_AGE_SECONDS (then 1 ' +
     'GenerateDataKey). Cold: + 1 BatchGetItem for auth, + 1 GenerateDataKey.',
+  createIdempotent:
+    'As create, and the key’s record: 1 conditional PutItem claims it before the create runs, 1 UpdateItem ' +
+    'keeps the answer (sealed: it carries the credentials) after it. The answer’s data key is cached like any ' +
+    'other (per user). Cold: + 1 BatchGetItem for auth, + 2 GenerateDataKey (the credentials’ and the answer’s).',
+  createReplayed:
+    'The claim’s conditional PutItem fails (a round trip, and 1 WCU on AWS, which DynamoDB Local does not ' +
+    'report), 1 GetItem reads the key’s record, and its sealed answer is opened: ' +
+    'nothing else runs (no auth-client read, no list totals, no transaction). Cold: + 1 BatchGetItem for auth, ' +
+    '+ 1 KMS Decrypt (the answer’s data key).',
   patchName:
     'Warm: 1 GetItem (the version the conditional write checks) + 1 conditional PutItem: the secret stays in ' +
     'the same lists, so no count changes; the answer shows the credentials, opened with the cached data key. ' +
     'Cold: + 1 BatchGetItem for auth, + 1 KMS Decrypt.',
   patchCredentials:
     'Warm: GetItem of the secret + GetItem of its auth-client (the new credentials are checked against its ' +
-    'type) + 1 conditional PutItem (same lists); sealing reuses the cached data key. Cold: + 1 BatchGetItem for ' +
-    'auth, + 1 GenerateDataKey (the old credentials are not opened).',
+    'type) + 1 TransactWriteItems: the conditional PutItem (same lists), the new credentials’ version (PutItem) ' +
+    'and, past ten kept, the oldest version’s DeleteItem; sealing reuses the cached data key. Cold: + 1 ' +
+    'BatchGetItem for auth, + 1 GenerateDataKey (the old credentials are not opened).',
   patchMove:
     'Warm: GetItem of the new auth-client, GetItem of the secret, then the move: GetItem of the secret again ' +
     `(the store’s own read, for where it is counted), 1 BatchGetItem (the totals of the ${MOVED_LISTS} lists it joins) and ` +
@@ -360,13 +447,33 @@ const WHY: Record<string, string> = {
     '(Decrypt the credentials, checked against the new client’s type; GenerateDataKey to seal them again, ' +
     'bound to the new auth-client).',
   delete:
-    'Warm: 1 GetItem (the version, and where the secret is counted) + 1 TransactWriteItems: the DeleteItem ' +
-    `conditional on that version, the auth-client’s usage, and the total and block of each of its ${V2_LISTS} lists. ` +
-    'Cold: + 1 BatchGetItem for auth. No KMS: nothing is opened.',
+    'Recoverable (DELETE_RECOVERY_DAYS): GetItem of the secret (the use case’s, for If-Match), GetItem again (the ' +
+    'store’s, for where it is counted), 1 BatchGetItem (the deleted list’s total) and 1 TransactWriteItems: the ' +
+    `conditional PutItem of the deleted secret, the auth-client’s usage, out of its ${V2_LISTS} lists and into the ` +
+    'deleted one. Cold: + 1 BatchGetItem for auth. No KMS: nothing is opened.',
+  deleteForce:
+    'The same two reads, then 1 TransactWriteItems: the DeleteItem conditional on the version, the auth-client’s ' +
+    `usage, the total and block of each of its ${V2_LISTS} lists, and a DeleteItem of each version it can keep ` +
+    '(current and ten before). Cold: + 1 BatchGetItem for auth.',
+  restore:
+    'The delete’s way back: GetItem (deleted, within its window?), GetItem (the store’s), 1 BatchGetItem (the ' +
+    `totals of the ${V2_LISTS} lists it joins again) and 1 TransactWriteItems (the secret, its auth-client’s check and ` +
+    'usage, out of the deleted list and into its lists). Cold: + 1 BatchGetItem for auth, + 1 KMS Decrypt (the ' +
+    'answer shows the credentials).',
+  versions:
+    'GetItem of the secret (live?), 1 Query of its versions (no credentials opened). Not audited (only refused ' +
+    'requests are). Cold: + 1 BatchGetItem for auth.',
+  version:
+    'GetItem of the secret, GetItem of the version, its credentials opened. Audited like a read of the secret. ' +
+    'Cold: + 1 BatchGetItem for auth, + 1 KMS Decrypt.',
+  versionRestore:
+    'GetItem of the secret, of the version and of the auth-client (the refresh interval counts again), then 1 ' +
+    'TransactWriteItems (the secret with the version’s sealed credentials copied, a new version, the oldest ' +
+    'one’s delete); nothing sealed again. Cold: + 1 BatchGetItem for auth, + 1 KMS Decrypt (the answer).',
   refresh:
     'Conditional UpdateItem (the lease, taken without reading first: one refresh spends a refresh token), GetItem ' +
-    '(auth-client), then GetItem + conditional PutItem (save under the lease, applied to the secret as it is ' +
-    'now); no list changes. Warm: no KMS (client-secret and credential data keys cached, sealing key reused). ' +
+    '(auth-client), then GetItem + 1 TransactWriteItems (save under the lease, applied to the secret as it is ' +
+    'now, with the new tokens’ version and the oldest version’s delete); no list changes. Warm: no KMS (client-secret and credential data keys cached, sealing key reused). ' +
     'Cold: + 1 BatchGetItem for auth, + 3 KMS (Decrypt client secret, Decrypt credentials: different encryption ' +
     'contexts; GenerateDataKey to seal the new tokens, which also opens them for the answer).',
   v1list:
@@ -457,6 +564,8 @@ function render(
     '',
     ...writeComparison(rows, bookkeeping),
     '',
+    ...safeWritesComparison(rows),
+    '',
     'Why these floors:',
     '',
     ...whyKeys.map((key) => {
@@ -483,7 +592,7 @@ const WRITES_BEFORE: ReadonlyArray<{
   { operation: 'create', calls: 'GetItem 1, PutItem 1', total: 2, wcu: 2 },
   { operation: 'patch (name)', calls: 'GetItem 1, PutItem 1', total: 2, wcu: 2 },
   { operation: 'patch (credentials)', calls: 'GetItem 2, PutItem 1', total: 3, wcu: 2 },
-  { operation: 'delete', calls: 'DeleteItem 1', total: 1, wcu: 2 },
+  { operation: 'delete ?force=true', calls: 'DeleteItem 1', total: 1, wcu: 2 },
   { operation: 'refresh', calls: 'GetItem 2, PutItem 1, UpdateItem 1', total: 4, wcu: 4 },
   { operation: 'v1 create', calls: 'PutItem 1', total: 1, wcu: undefined },
   { operation: 'v1 delete', calls: 'DeleteItem 1', total: 1, wcu: undefined },
@@ -499,7 +608,7 @@ function writeComparison(rows: Row[], bookkeeping: Bookkeeping): string[] {
   const move = warm('patch (move to another auth-client)');
   const refresh = warm('refresh');
   const create = warm('create');
-  const remove = warm('delete');
+  const remove = warm('delete ?force=true');
   const wcu = (value: number | undefined) => (value === undefined ? 'not measured' : units(value));
   return [
     '**The write cost of counted lists** (warm, against the report before them, commit 0eb7f5d):',
@@ -539,7 +648,8 @@ function writeComparison(rows: Row[], bookkeeping: Bookkeeping): string[] {
           `instead of 2 each, and each adds a BatchGetItem (create: the lists' totals) or a GetItem (delete: where ` +
           `the secret is counted) before the write. `
         : '') +
-      `A PATCH that keeps the secret in its lists (name, state, credentials) writes as before: one PutItem. ` +
+      `A PATCH that keeps the secret in its lists (name, state) writes as before: one PutItem (new ` +
+      `credentials are a transaction with their version: see below). ` +
       `Each secret's item also records which block of each list counts it (\`listBlocks\`: ` +
       `${num(bookkeeping.listBlocks)} of the ${num(bookkeeping.item)} bytes of an auth-secret's item here), so ` +
       `that a delete needs no search; items cross a KB boundary sooner, and every write of the item costs by the ` +
@@ -550,6 +660,51 @@ function writeComparison(rows: Row[], bookkeeping: Bookkeeping): string[] {
       `. ` +
       `Reads pay nothing for it, and a list page no longer reads every key of the workspace (see ` +
       `'Offset cost growth').`,
+  ];
+}
+
+/** What credential versions and idempotency keys add to the writes they ride on (warm rows). */
+function safeWritesComparison(rows: Row[]): string[] {
+  const warm = (operation: string) => rows.find((row) => row.mode === 'warm' && row.operation === operation);
+  const pairs: Array<[string, string, string]> = [
+    [
+      'create with Idempotency-Key',
+      'create',
+      'the key’s record: claimed before, its sealed answer kept after',
+    ],
+    [
+      'patch (credentials)',
+      'patch (name)',
+      'the new credentials’ version (and the oldest one’s delete, past ten)',
+    ],
+    ['create, replayed (same Idempotency-Key)', 'create', 'a replay instead of a second create'],
+  ];
+  const compared = pairs.flatMap(([operation, base, what]) => {
+    const with_ = warm(operation);
+    const without = warm(base);
+    return with_ && without ? [{ operation, base, what, with_, without }] : [];
+  });
+  const refresh = warm('refresh');
+  return [
+    '**What safe writes add** (warm; a create’s version 1 is in its own transaction, so it adds no round trip, ' +
+      'only the version item’s WCU):',
+    '',
+    table(
+      ['operation', 'against', 'round trips', 'WCU', 'what'],
+      compared.map(({ operation, base, what, with_, without }) => [
+        operation,
+        base,
+        `${totalCalls(with_.cost)} vs ${totalCalls(without.cost)}`,
+        `${units(with_.cost.writeCapacity)} vs ${units(without.cost.writeCapacity)}`,
+        what,
+      ]),
+    ),
+    '',
+    refresh
+      ? `A refresh that gets new tokens saves them with their version in one TransactWriteItems: ` +
+        `${units(refresh.cost.writeCapacity)} WCU for its writes (the lease's UpdateItem included), ` +
+        `${totalCalls(refresh.cost)} round trips.`
+      : '',
   ];
 }
 

@@ -72,9 +72,11 @@ export function instrumentDynamo(
         result = await next(args);
       } finally {
         inFlight--;
+        // A call that fails (a conditional write whose condition does not hold) is a round trip too.
+        const current = counters();
+        current.dynamoCalls[operation] = (current.dynamoCalls[operation] ?? 0) + 1;
       }
       const current = counters();
-      current.dynamoCalls[operation] = (current.dynamoCalls[operation] ?? 0) + 1;
       const output = result.output as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] };
       const consumed = output.ConsumedCapacity;
       if (billed !== undefined) {
