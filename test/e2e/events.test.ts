@@ -11,8 +11,11 @@ import { startLocalServer, type LocalServer } from '../support/server';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhookReceiver';
 import { Api, basic, expectJsonApiError, expectStatus, type Json } from './api';
 
-/** Short retries, so that a failing webhook settles within the test. */
-const SERVER_ENV = { WEBHOOK_FIRST_RETRY_SECONDS: '1', WEBHOOK_RETRY_FOR_SECONDS: '12' };
+/**
+ * Short retries, so that a failing webhook settles within the test (after its attempt at 15 s), but
+ * a window long enough for the SIGKILL test's restart (12 s measured on a busy 2-core machine).
+ */
+const SERVER_ENV = { WEBHOOK_FIRST_RETRY_SECONDS: '1', WEBHOOK_RETRY_FOR_SECONDS: '30' };
 
 let server: LocalServer;
 let oauth: OAuthServer;
