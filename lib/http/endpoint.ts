@@ -45,8 +45,8 @@ export interface WorkspaceRequest extends EndpointRequest {
 }
 
 export interface EndpointOptions {
-  /** Whether the endpoint takes a JSON body. */
-  readonly acceptsBody?: boolean;
+  /** Whether the endpoint takes a JSON body (`optional`: it may also come without one). */
+  readonly acceptsBody?: boolean | 'optional';
   /** The query parameters the endpoint understands; any other answers 400 (JSON:API). */
   readonly queryParameters?: readonly string[];
   /** A create that honours `Idempotency-Key` (lib/http/idempotency.ts). */
@@ -152,7 +152,9 @@ function contentNegotiation(options: ChainOptions): Middleware {
     before: (request) => {
       const headers = lowerCaseHeaders(request.event.headers);
       request.context.responseType = negotiateResponseType(headers.accept);
-      if (options.acceptsBody) requireJsonContentType(headers['content-type']);
+      if (options.acceptsBody && !(options.acceptsBody === 'optional' && isEmptyBody(request.event))) {
+        requireJsonContentType(headers['content-type']);
+      }
     },
   };
 }
@@ -192,13 +194,18 @@ function authentication(getServices: () => Services, options: ChainOptions): Mid
         tenantGrant,
         path,
         query: readQuery(new URLSearchParams(event.rawQueryString ?? ''), options.queryParameters ?? []),
-        body: options.acceptsBody ? parseBody(event) : undefined,
+        body:
+          options.acceptsBody && !(options.acceptsBody === 'optional' && isEmptyBody(event))
+            ? parseBody(event)
+            : undefined,
         headers: definedEntries(headers),
         receivedAt: event.requestContext?.timeEpoch ?? Date.now(),
       };
     },
   };
 }
+
+const isEmptyBody = (event: Event): boolean => bodyBytes(event).toString('utf8').trim() === '';
 
 function parseBody(event: Event): unknown {
   const bytes = bodyBytes(event);

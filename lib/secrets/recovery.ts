@@ -1,13 +1,13 @@
-import { ConflictError, NotFoundError } from '../errors';
+import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { withChange } from '../events/change';
 import { isId } from '../ids';
-import type { Membership, SecretRecord } from '../model';
+import { intervalDueFrom, type Membership, type SecretRecord } from '../model';
 import { logError } from '../log';
 import type { Services } from '../services';
 import { withOptimisticRetry } from '../store/optimisticRetry';
-import { ConditionFailedError, type SecretPageRequest } from '../store/ports';
+import { AuthClientGoneError, ConditionFailedError, type SecretPageRequest } from '../store/ports';
 import { openCredentials, secretResource, type SecretResource } from './view';
-import { listSecrets, secretNotFound, whileAuthClientStays, type SecretList } from './useCases';
+import { listSecrets, secretNotFound, type SecretList } from './useCases';
 
 type Deps = Pick<Services, 'authClients' | 'secrets' | 'envelope' | 'config'>;
 
@@ -29,6 +29,7 @@ export async function restoreSecret(
   membership: Membership,
   secretId: string,
   now: () => Date = () => new Date(),
+  options: { authClientId?: string } = {},
 ): Promise<SecretResource> {
   if (!isId(secretId)) throw secretNotFound();
   const { workspaceId } = membership;
@@ -44,14 +45,53 @@ export async function restoreSecret(
       );
     }
     const { deletedAt: _deletedAt, purgeAt: _purgeAt, ...kept } = current;
+    const onto = await restoredOnto(deps, current, options.authClientId);
     const restored: SecretRecord = withChange(
-      { ...kept, version: current.version + 1 },
+      { ...kept, ...onto, version: current.version + 1 },
       'auth_secret.restored',
       at,
     );
-    const written = await whileAuthClientStays(() => deps.secrets.replace(restored, current.version));
+    let written: SecretRecord;
+    try {
+      written = await deps.secrets.replace(restored, current.version);
+    } catch (error) {
+      if (!(error instanceof AuthClientGoneError)) throw error;
+      throw new ConflictError(
+        `Auth-client ${restored.authClientId} is gone (or being deleted): restore the secret onto another ` +
+          `auth-client of type ${restored.authType} by naming it in the request's auth-client relationship.`,
+      );
+    }
     return secretResource(written, await openCredentials(deps.envelope, written), deps.config);
   });
+}
+
+/**
+ * Where a restored secret goes: back onto its own auth-client, or onto the one the request names
+ * (its own may be gone: an auth-client deleted with ?cascade=true takes its secrets' client with
+ * it). The credentials must suit the new client as they are, so it must be of the same type.
+ */
+async function restoredOnto(
+  deps: Deps,
+  secret: SecretRecord,
+  authClientId: string | undefined,
+): Promise<Pick<SecretRecord, 'authClientId' | 'intervalDueAt'>> {
+  if (authClientId === undefined || authClientId === secret.authClientId) {
+    return { authClientId: secret.authClientId, intervalDueAt: secret.intervalDueAt ?? null };
+  }
+  const pointer = '/data/relationships/auth-client/data/id';
+  const client = isId(authClientId) ? await deps.authClients.get(secret.tenantId, authClientId) : undefined;
+  if (!client) {
+    throw new ValidationError(`No auth-client ${authClientId} in this workspace's tenant.`, {
+      source: { pointer },
+    });
+  }
+  if (client.type !== secret.authType) {
+    throw new ValidationError(
+      `The secret holds ${secret.authType} credentials; auth-client ${authClientId} is of type ${client.type}.`,
+      { source: { pointer } },
+    );
+  }
+  return { authClientId: client.id, intervalDueAt: intervalDueFrom(client, new Date()) };
 }
 
 /**

@@ -452,7 +452,7 @@ describe('soft delete and restore', () => {
     expectStatus(await api.request('POST', `${path}/restore`, { auth: admin }), 200);
   });
 
-  test('a cascade delete of an auth-client deletes its secrets recoverably; they cannot come back without it', async () => {
+  test('a cascade delete of an auth-client deletes its secrets recoverably; they come back onto another auth-client', async () => {
     const tenantAuth = basic(manager);
     const clients = `/v2/tenants/${world.tenantId}/auth-clients`;
     const client = await api.post(clients, tenantAuth, {
@@ -466,14 +466,42 @@ describe('soft delete and restore', () => {
     expect(await total('&filter[deleted]=true')).toBe(deletedBefore + 2);
     for (const secret of secrets) {
       expectJsonApiError(await api.get(secretPath(world.workspaceId, secret.id as string), admin), 404);
+      // Its auth-client is gone: a plain restore says so, and what to do.
       const restore = await api.request(
         'POST',
         `${secretPath(world.workspaceId, secret.id as string)}/restore`,
-        { auth: admin },
+        {
+          auth: admin,
+        },
       );
       expectJsonApiError(restore, 409);
+      expect(restore.body.errors[0].detail).toContain('another auth-client');
     }
     expect(await total('&filter[deleted]=true')).toBe(deletedBefore + 2);
+
+    // Restored onto another auth-client of the same type, named in the body.
+    const [first] = secrets;
+    const restorePath = `${secretPath(world.workspaceId, first.id as string)}/restore`;
+    const onto = (id: string, attributes?: Json) => ({
+      data: {
+        type: 'auth-secret',
+        id: first.id,
+        ...(attributes ? { attributes } : {}),
+        relationships: { 'auth-client': { data: { type: 'auth-client', id } } },
+      },
+    });
+    expectJsonApiError(await api.post(restorePath, admin, onto(world.oauth2ClientId)), 422, {
+      pointer: '/data/relationships/auth-client/data/id',
+    });
+    expectJsonApiError(await api.post(restorePath, admin, onto(world.otherClientId, { name: 'x' })), 422, {
+      pointer: '/data/attributes',
+    });
+    const restored = await api.post(restorePath, admin, onto(world.otherClientId));
+    expectStatus(restored, 200);
+    expect(restored.body.data.relationships['auth-client'].data.id).toBe(world.otherClientId);
+    expect(restored.body.data.attributes.credentials).toEqual(first.attributes.credentials);
+    expect(await total('&filter[deleted]=true')).toBe(deletedBefore + 1);
+    expect(await total(`&filter[auth_client]=${world.otherClientId}`)).toBeGreaterThan(0);
   });
 });
 
