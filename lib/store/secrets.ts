@@ -167,18 +167,23 @@ export class SecretStore implements SecretRepository {
 
   /** Deleted secrets whose recovery window ended by `now` (ISO 8601), from every purge shard. */
   async listPurgeable(now: string): Promise<Array<{ workspaceId: string; secretId: string }>> {
+    return (await this.dueIndexUpTo(purgeShardPartition, now)).map(parseSecretKey);
+  }
+
+  /** The entries of every shard of the due index (DUE# or PURGE# partitions) with a time up to `upTo`. */
+  private async dueIndexUpTo(partition: (shard: number) => string, upTo: string) {
     const index = INDEX.secretsDueForRefresh;
     const shards = await Promise.all(
       Array.from({ length: DUE_SHARDS }, (_, shard) =>
         this.table.queryAll({
           IndexName: index.name,
-          KeyConditionExpression: '#pk = :pk AND #sk <= :now',
+          KeyConditionExpression: '#pk = :pk AND #sk <= :upTo',
           ExpressionAttributeNames: { '#pk': index.pk, '#sk': index.sk },
-          ExpressionAttributeValues: { ':pk': purgeShardPartition(shard), ':now': now },
+          ExpressionAttributeValues: { ':pk': partition(shard), ':upTo': upTo },
         }),
       ),
     );
-    return shards.flat().map(parseSecretKey);
+    return shards.flat();
   }
 
   private read(workspaceId: string, secretId: string): Promise<SecretRecord | undefined> {
@@ -314,20 +319,10 @@ export class SecretStore implements SecretRepository {
    * transient failure.
    */
   async listDue(horizon: string): Promise<DueSecret[]> {
-    const index = INDEX.secretsDueForRefresh;
-    const shards = await Promise.all(
-      Array.from({ length: DUE_SHARDS }, (_, shard) =>
-        this.table.queryAll({
-          IndexName: index.name,
-          KeyConditionExpression: '#pk = :pk AND #sk <= :horizon',
-          ExpressionAttributeNames: { '#pk': index.pk, '#sk': index.sk },
-          ExpressionAttributeValues: { ':pk': dueShardPartition(shard), ':horizon': horizon },
-        }),
-      ),
-    );
-    return shards.flat().map((item) => ({
+    const entries = await this.dueIndexUpTo(dueShardPartition, horizon);
+    return entries.map((item) => ({
       ...parseSecretKey(item),
-      dueAt: String(item[index.sk]),
+      dueAt: String(item[INDEX.secretsDueForRefresh.sk]),
       nextAttemptAt: typeof item.nextAttemptAt === 'string' ? item.nextAttemptAt : undefined,
     }));
   }
