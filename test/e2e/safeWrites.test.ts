@@ -94,11 +94,18 @@ describe('Idempotency-Key', () => {
   });
 
   test('concurrent duplicates with one key create exactly one secret; the others wait (409) or replay', async () => {
+    const burst = 8;
+    const document = secretDocument(world.otherClientId, { name: 'burst', credentials: { api_key: 'b' } });
+    // As many warm handlers as the burst needs (the local server runs each concurrent request in a
+    // handler of its own, as Lambda does): the burst then races on the key, not on cold starts.
+    const warmUps = await Promise.all(
+      Array.from({ length: burst }, () => post(secretsPath(world.workspaceId), admin, document)),
+    );
+    for (const reply of warmUps) expectStatus(reply, 201);
     const before = await total();
     const key = uniqueKey('burst');
-    const document = secretDocument(world.otherClientId, { name: 'burst', credentials: { api_key: 'b' } });
     const replies = await Promise.all(
-      Array.from({ length: 8 }, () =>
+      Array.from({ length: burst }, () =>
         post(secretsPath(world.workspaceId), admin, document, { 'Idempotency-Key': key }),
       ),
     );
