@@ -21,6 +21,11 @@ export interface LocalServer {
    * program and every process under it (its own DynamoDB Local included) instead of asking it to stop.
    */
   restart(options?: { crash?: boolean }): Promise<void>;
+  /**
+   * Invokes one of the server's functions on its local Lambda endpoint, as a schedule would (e.g.
+   * `purgeDeleted`), and returns what it answered. A server of this suite's own only.
+   */
+  invoke(fn: string, event?: unknown): Promise<unknown>;
 }
 
 export interface LocalServerOptions {
@@ -111,6 +116,8 @@ async function useSharedServer(variable: string): Promise<LocalServer> {
     // The server is the run's: globalTeardown stops it.
     stop: () => stack.stop(),
     restart: () => Promise.reject(new Error('the shared server cannot restart: ask for { own: true }')),
+    invoke: () =>
+      Promise.reject(new Error('invoke a function on a server of your own: ask for { own: true }')),
   };
 }
 
@@ -144,19 +151,21 @@ async function startOwnServer(options: LocalServerOptions): Promise<LocalServer 
       if (attempt < 3 && error instanceof Error && error.message.includes('EADDRINUSE')) continue;
       throw error;
     }
-    return serverHandle({ baseUrl, dataDir, env, child, dynamoEndpoint, tableName });
+    const lambdaUrl = `http://127.0.0.1:${lambdaPort}`;
+    return serverHandle({ baseUrl, lambdaUrl, dataDir, env, child, dynamoEndpoint, tableName });
   }
 }
 
 async function serverHandle(started: {
   baseUrl: string;
+  lambdaUrl: string;
   dataDir: string;
   env: NodeJS.ProcessEnv;
   child: ChildProcess;
   dynamoEndpoint: string;
   tableName: string;
 }): Promise<LocalServer & { pid: number }> {
-  const { baseUrl, dataDir, env, dynamoEndpoint, tableName } = started;
+  const { baseUrl, lambdaUrl, dataDir, env, dynamoEndpoint, tableName } = started;
   let { child } = started;
   const stack = await stackOn(dynamoEndpoint, { keyFile: join(dataDir, 'local-kms.key'), tableName });
   return {
@@ -165,6 +174,17 @@ async function serverHandle(started: {
     dataDir,
     get pid() {
       return child.pid ?? -1;
+    },
+    invoke: async (fn, event = {}) => {
+      const response = await fetch(`${lambdaUrl}/2015-03-31/functions/auth-secrets-local-${fn}/invocations`, {
+        method: 'POST',
+        body: JSON.stringify(event),
+      });
+      const text = await response.text();
+      if (!response.ok || response.headers.has('x-amz-function-error')) {
+        throw new Error(`${fn} failed (${response.status}): ${text.slice(0, 300)}`);
+      }
+      return text ? (JSON.parse(text) as unknown) : undefined;
     },
     stop: async () => {
       await stack.stop();
