@@ -1,3 +1,4 @@
+import { requirePermission } from '../lib/auth/authenticate';
 import { ValidationError } from '../lib/errors';
 import { workspaceEndpoint } from '../lib/http/endpoint';
 import { okResource } from '../lib/http/results';
@@ -21,6 +22,10 @@ export const handler = workspaceEndpoint(
           source: { pointer: '/data/attributes' },
         },
       );
+    }
+    if (input?.authClientId !== undefined) {
+      // Onto another auth-client: a change of auth-client, which takes the edit permission too.
+      requirePermission(request.membership, 'workspaces.auth_secret.edit');
     }
     const restored = await restoreSecret(services(), request.membership, secretId, undefined, {
       authClientId: input?.authClientId,

@@ -22,7 +22,10 @@ export function listDeletedSecrets(
 
 /**
  * Brings a deleted secret back as it was, within its recovery window (404 after it, even before the
- * purge ran). Its auth-client must still exist (409 otherwise).
+ * purge ran). Its auth-client must still exist (409 otherwise), unless `authClientId` names another
+ * one of the same type to restore it onto: that is a change of auth-client as a PATCH makes it (the
+ * caller needs the edit permission too, checked at the edge), with a new refresh history and a new
+ * credentials version under the new client.
  */
 export async function restoreSecret(
   deps: Deps,
@@ -45,15 +48,17 @@ export async function restoreSecret(
       );
     }
     const { deletedAt: _deletedAt, purgeAt: _purgeAt, ...kept } = current;
-    const onto = await restoredOnto(deps, current, options.authClientId);
+    const onto = await restoredOnto(deps, current, options.authClientId, at);
     const restored: SecretRecord = withChange(
-      { ...kept, ...onto, version: current.version + 1 },
+      { ...kept, ...(onto ?? {}), version: current.version + 1 },
       'auth_secret.restored',
       at,
     );
+    // Onto another client, its credentials are kept as a new version under that client.
+    const change = onto ? { source: 'restore' as const, actorUserId: membership.userId } : undefined;
     let written: SecretRecord;
     try {
-      written = await deps.secrets.replace(restored, current.version);
+      written = await deps.secrets.replace(restored, current.version, change);
     } catch (error) {
       if (!(error instanceof AuthClientGoneError)) throw error;
       throw new ConflictError(
@@ -74,9 +79,14 @@ async function restoredOnto(
   deps: Deps,
   secret: SecretRecord,
   authClientId: string | undefined,
-): Promise<Pick<SecretRecord, 'authClientId' | 'intervalDueAt'>> {
-  if (authClientId === undefined || authClientId === secret.authClientId) {
-    return { authClientId: secret.authClientId, intervalDueAt: secret.intervalDueAt ?? null };
+  at: Date,
+): Promise<Partial<SecretRecord> | undefined> {
+  if (authClientId === undefined || authClientId === secret.authClientId) return undefined;
+  if (secret.leaseUntil !== undefined && secret.leaseUntil > at.getTime()) {
+    // Its refresh in flight talks to the old client's provider; what it stores belongs to that one.
+    throw new ConflictError(
+      'A refresh of this secret is in progress; restore it onto another auth-client in a moment.',
+    );
   }
   const pointer = '/data/relationships/auth-client/data/id';
   const client = isId(authClientId) ? await deps.authClients.get(secret.tenantId, authClientId) : undefined;
@@ -91,7 +101,18 @@ async function restoredOnto(
       { source: { pointer } },
     );
   }
-  return { authClientId: client.id, intervalDueAt: intervalDueFrom(client, new Date()) };
+  // A new refresh history, as new credentials or a new client start one on a PATCH.
+  return {
+    authClientId: client.id,
+    refreshedAt: null,
+    refreshError: null,
+    refreshFailures: 0,
+    failingSince: null,
+    nextAttemptAt: null,
+    intervalDueAt: intervalDueFrom(client, at),
+    leaseOwner: undefined,
+    leaseUntil: undefined,
+  };
 }
 
 /**

@@ -503,12 +503,23 @@ describe('soft delete and restore', () => {
     expectJsonApiError(await api.post(restorePath, admin, onto(world.otherClientId, { name: 'x' })), 422, {
       pointer: '/data/attributes',
     });
+    // Moving it to another client takes the edit permission, as a PATCH of its auth-client does.
+    const deleter = await createMember(server.stack.services, world.workspaceId, {
+      permissions: ['workspaces.auth_secret.get', 'workspaces.auth_secret.delete'],
+    });
+    expectJsonApiError(await api.post(restorePath, basic(deleter), onto(world.otherClientId)), 403);
     const restored = await api.post(restorePath, admin, onto(world.otherClientId));
     expectStatus(restored, 200);
     expect(restored.body.data.relationships['auth-client'].data.id).toBe(world.otherClientId);
     expect(restored.body.data.attributes.credentials).toEqual(first.attributes.credentials);
     expect(await total('&filter[deleted]=true')).toBe(deletedBefore + 1);
     expect(await total(`&filter[auth_client]=${world.otherClientId}`)).toBeGreaterThan(0);
+    // Its credentials, as they are now, are a version under the new client.
+    const versions = await api.get(`${secretPath(world.workspaceId, first.id as string)}/versions`, admin);
+    expect(versions.body.data[0].attributes).toEqual(
+      expect.objectContaining({ source: 'restore', current: true }),
+    );
+    expect(versions.body.data[0].relationships['auth-client'].data.id).toBe(world.otherClientId);
   });
 });
 
