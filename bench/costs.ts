@@ -422,8 +422,9 @@ const WHY: Record<string, string> = {
     'and block. The workspace’s sealing data key is reused for DATA_KEY_MAX_AGE_SECONDS (then 1 ' +
     'GenerateDataKey). Cold: + 1 BatchGetItem for auth, + 1 GenerateDataKey.',
   createIdempotent:
-    'As create, and the key’s record: 1 conditional PutItem claims it before the create runs, 1 UpdateItem ' +
-    'keeps the answer (sealed: it carries the credentials) after it. The answer’s data key is cached like any ' +
+    'As create, and the key’s record: 1 conditional PutItem claims it before the create runs, the create’s ' +
+    'transaction marks it created (1 item more), 1 UpdateItem keeps the answer (sealed: it carries the ' +
+    'credentials) after it. The answer’s data key is cached like any ' +
     'other (per user). Cold: + 1 BatchGetItem for auth, + 2 GenerateDataKey (the credentials’ and the answer’s).',
   createReplayed:
     'The claim’s conditional PutItem fails (a round trip, and 1 WCU on AWS, which DynamoDB Local does not ' +

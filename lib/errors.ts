@@ -163,3 +163,8 @@ export class PreconditionRequiredError extends AppError {
 export class IdempotentRequestInProgressError extends ConflictError {
   override readonly code: string = 'idempotent_request_in_progress';
 }
+
+/** The first request with this idempotency key created its resource but died before keeping its answer. */
+export class IdempotentAnswerLostError extends ConflictError {
+  override readonly code: string = 'idempotent_answer_lost';
+}

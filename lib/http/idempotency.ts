@@ -1,10 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { BadRequestError, IdempotentRequestInProgressError, UnprocessableError } from '../errors';
+import {
+  BadRequestError,
+  IdempotentAnswerLostError,
+  IdempotentRequestInProgressError,
+  UnprocessableError,
+} from '../errors';
 import type { SealBinding } from '../crypto/envelope';
 import { logError } from '../log';
 import type { Services } from '../services';
-import type { IdempotentRequest } from '../store/ports';
+import { ClaimLostError, type IdempotentRequest } from '../store/ports';
 import { bodyBytes, lowerCaseHeaders } from './event';
 
 type Result = APIGatewayProxyStructuredResultV2;
@@ -33,7 +38,9 @@ interface StoredAnswer {
  * keeps its answer for 24 hours: a retry with the same key and the same request gets that answer
  * again (`Idempotent-Replayed: true`), and nothing runs twice. A failed request (any other status)
  * gives the key up, since it changed nothing: the retry runs again. The same key with another
- * request answers 422; while the first is still running, 409. Keys are the caller's own.
+ * request answers 422; while the first is still running, 409. Keys are the caller's own. The create
+ * marks the key's record in its own transaction, so a request that died after creating (before its
+ * answer was kept) is never run again: its key answers 409 naming what it created.
  */
 export async function runIdempotent(
   deps: Pick<Services, 'idempotency' | 'envelope'>,
@@ -61,12 +68,13 @@ export async function runIdempotent(
     expiresAtEpoch: Math.floor(at / 1000) + KEEP_SECONDS,
   };
   const held = await deps.idempotency.claim(mine, at);
-  if (held) return answerAgain(deps, held, mine);
+  if (held) return answerAgain(deps, held, mine, at);
   let answer: Result;
   try {
-    answer = await run();
+    answer = await deps.idempotency.runClaimed(mine, run);
   } catch (error) {
     await giveUp(deps, mine);
+    if (error instanceof ClaimLostError) throw inProgress();
     throw error;
   }
   const status = answer.statusCode ?? 200;
@@ -97,6 +105,7 @@ async function answerAgain(
   deps: Pick<Services, 'envelope'>,
   held: IdempotentRequest,
   mine: IdempotentRequest,
+  now: number,
 ): Promise<Result> {
   if (held.fingerprint !== mine.fingerprint) {
     throw new UnprocessableError(
@@ -106,10 +115,15 @@ async function answerAgain(
     );
   }
   if (held.state !== 'done' || held.sealedAnswer === undefined) {
-    throw new IdempotentRequestInProgressError(
-      'A request with this Idempotency-Key is still running; retry in a moment to get its answer.',
-      { source: { header: 'Idempotency-Key' } },
-    );
+    if (held.createdId !== undefined && held.lockedUntil < now) {
+      // Its create happened, and then the request died before its answer was kept: never run again.
+      throw new IdempotentAnswerLostError(
+        `The first request with this Idempotency-Key created ${held.createdId}, but its answer was lost ` +
+          '(the service failed before keeping it); read the resource by that id instead of creating it again.',
+        { source: { header: 'Idempotency-Key' } },
+      );
+    }
+    throw inProgress();
   }
   const stored = (await deps.envelope.open(held.sealedAnswer, answerBinding(held))) as StoredAnswer;
   return {
@@ -119,6 +133,12 @@ async function answerAgain(
     isBase64Encoded: stored.isBase64Encoded,
   };
 }
+
+const inProgress = () =>
+  new IdempotentRequestInProgressError(
+    'A request with this Idempotency-Key is still running; retry in a moment to get its answer.',
+    { source: { header: 'Idempotency-Key' } },
+  );
 
 async function giveUp(deps: Pick<Services, 'idempotency'>, mine: IdempotentRequest): Promise<void> {
   try {

@@ -1,4 +1,5 @@
 import { authClientSchema, type AuthClient } from '../model';
+import { putNew } from './createGuard';
 import { authClientsOfTenant, keys } from './keys';
 import { AuthClientInUseError, ConditionFailedError, type AuthClientRepository } from './ports';
 import { parseKeyed, TransactionConditionFailedError, type Table } from './table';
@@ -13,10 +14,11 @@ export class AuthClientStore implements AuthClientRepository {
   constructor(private readonly table: Table) {}
 
   async create(client: AuthClient): Promise<void> {
-    await this.table.putIf(
-      { ...keys.authClient(client.tenantId, client.id), entity: 'auth-client', ...client },
-      'attribute_not_exists(pk)',
-    );
+    await putNew(this.table, {
+      ...keys.authClient(client.tenantId, client.id),
+      entity: 'auth-client',
+      ...client,
+    });
   }
 
   get(tenantId: string, authClientId: string): Promise<AuthClient | undefined> {

@@ -2,6 +2,11 @@ import * as z from 'zod';
 import { EXPIRES_ATTRIBUTE, keys } from './keys';
 import { ConditionFailedError, type IdempotencyRepository, type IdempotentRequest } from './ports';
 import type { Table } from './table';
+import { withCreateGuard } from './createGuard';
+import type { Key } from './keys';
+
+/** The id in a created item's sort key (`SECRET#<id>`, `AUTHCLIENT#<id>`, …). */
+const idOfKey = (created: Key): string => created.sk.slice(created.sk.lastIndexOf('#') + 1);
 
 const requestSchema = z.object({
   userId: z.string(),
@@ -11,6 +16,7 @@ const requestSchema = z.object({
   claimToken: z.string(),
   lockedUntil: z.number(),
   sealedAnswer: z.string().optional(),
+  createdId: z.string().optional(),
   createdAt: z.string(),
   [EXPIRES_ATTRIBUTE]: z.number(),
 });
@@ -31,7 +37,8 @@ export class IdempotencyStore implements IdempotencyRepository {
       try {
         await this.table.putIf(
           { ...key, entity: 'idempotency-key', ...request },
-          'attribute_not_exists(pk) OR #expires < :nowSeconds OR (#state = :running AND lockedUntil < :now)',
+          'attribute_not_exists(pk) OR #expires < :nowSeconds OR ' +
+            '(#state = :running AND lockedUntil < :now AND attribute_not_exists(createdId))',
           { ':nowSeconds': Math.floor(now / 1000), ':running': 'running', ':now': now },
           { '#expires': EXPIRES_ATTRIBUTE, '#state': 'state' },
         );
@@ -45,6 +52,23 @@ export class IdempotencyStore implements IdempotencyRepository {
     throw new ConditionFailedError();
   }
 
+  runClaimed<T>(request: IdempotentRequest, create: () => Promise<T>): Promise<T> {
+    const key = keys.idempotencyKey(request.userId, request.keyHash);
+    return withCreateGuard(
+      (created) => [
+        {
+          update: {
+            Key: key,
+            UpdateExpression: 'SET createdId = :created',
+            ConditionExpression: 'claimToken = :token',
+            ExpressionAttributeValues: { ':created': idOfKey(created), ':token': request.claimToken },
+          },
+        },
+      ],
+      create,
+    );
+  }
+
   async complete(userId: string, keyHash: string, claimToken: string, sealedAnswer: string): Promise<void> {
     await this.table.updateIf(
       keys.idempotencyKey(userId, keyHash),
@@ -56,9 +80,12 @@ export class IdempotencyStore implements IdempotencyRepository {
 
   async release(userId: string, keyHash: string, claimToken: string): Promise<void> {
     try {
-      await this.table.deleteIf(keys.idempotencyKey(userId, keyHash), 'claimToken = :token', {
-        ':token': claimToken,
-      });
+      // A request whose create happened keeps the key, even if it failed after: it must not run again.
+      await this.table.deleteIf(
+        keys.idempotencyKey(userId, keyHash),
+        'claimToken = :token AND attribute_not_exists(createdId)',
+        { ':token': claimToken },
+      );
     } catch (error) {
       if (!(error instanceof ConditionFailedError)) throw error;
     }

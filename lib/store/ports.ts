@@ -48,6 +48,17 @@ export class AuthClientGoneError extends Error {
   }
 }
 
+/**
+ * The idempotency key the request holds was taken over by another request (its hold ran out) before
+ * the create committed: the create did not happen.
+ */
+export class ClaimLostError extends Error {
+  constructor(options?: ErrorOptions) {
+    super('the idempotency key was taken over', options);
+    this.name = 'ClaimLostError';
+  }
+}
+
 /** An auth-client cannot be deleted while auth-secrets use it. */
 export class AuthClientInUseError extends Error {
   constructor(options?: ErrorOptions) {
@@ -313,6 +324,8 @@ export interface IdempotentRequest {
   readonly lockedUntil: number;
   /** The answer, sealed (it may carry credentials), once done. */
   readonly sealedAnswer?: string;
+  /** The id of what the request created, written in the create's own transaction. */
+  readonly createdId?: string;
   readonly createdAt: string;
   /** Epoch seconds: the record expires then (TTL), and the key may be used again. */
   readonly expiresAtEpoch: number;
@@ -320,8 +333,17 @@ export interface IdempotentRequest {
 
 /** Idempotency keys of create requests, per user, for a day. */
 export interface IdempotencyRepository {
-  /** Claims the key for `request` (state running); returns undefined when claimed, else the record that holds it. */
+  /**
+   * Claims the key for `request` (state running); returns undefined when claimed, else the record
+   * that holds it. A running request whose hold ran out is taken over, unless its create happened.
+   */
   claim(request: IdempotentRequest, now: number): Promise<IdempotentRequest | undefined>;
+  /**
+   * Runs `create` so that the create it makes marks the key's record (`createdId`) in its own
+   * transaction: a request that dies after its create, before its answer is kept, is then never
+   * run again. Throws `ClaimLostError` if the claim was taken over first.
+   */
+  runClaimed<T>(request: IdempotentRequest, create: () => Promise<T>): Promise<T>;
   /** Stores the answer of the request holding the claim (`ConditionFailedError` if it lost it). */
   complete(userId: string, keyHash: string, claimToken: string, sealedAnswer: string): Promise<void>;
   /** Gives the key up (the request failed, so a retry runs it again), if the claim is still `claimToken`'s. */

@@ -27,8 +27,10 @@ import {
   type Key,
   type SecretListQuery,
 } from './keys';
+import { createGuardOps } from './createGuard';
 import {
   AuthClientGoneError,
+  ClaimLostError,
   ConditionFailedError,
   type DueSecret,
   type SecretListFilter,
@@ -76,6 +78,7 @@ export class SecretStore implements SecretRepository {
       await this.transactGuarded({
         own: { put: { Item: toItem(record), ConditionExpression: 'attribute_not_exists(pk)' } },
         authClients: useAuthClient(secret.tenantId, secret.authClientId, 1),
+        guard: createGuardOps(keys.secret(secret.workspaceId, secret.id)),
         lists: [...listOps, ...versionOps],
       });
       return record;
@@ -520,14 +523,20 @@ export class SecretStore implements SecretRepository {
   private async transactGuarded(parts: {
     own: TransactionOp;
     authClients: TransactionOp[];
+    /** The request's create guard (an idempotency key's mark: lib/store/createGuard.ts). */
+    guard?: TransactionOp[];
     lists: TransactionOp[];
   }): Promise<void> {
+    const guard = parts.guard ?? [];
     try {
-      await this.table.transact([parts.own, ...parts.authClients, ...parts.lists]);
+      await this.table.transact([parts.own, ...parts.authClients, ...guard, ...parts.lists]);
     } catch (error) {
       if (!(error instanceof TransactionConditionFailedError)) throw error;
       if (error.failed.includes(0)) throw new ConditionFailedError({ cause: error });
       if (error.failed.some((index) => index <= parts.authClients.length)) throw new AuthClientGoneError();
+      if (error.failed.some((index) => index <= parts.authClients.length + guard.length)) {
+        throw new ClaimLostError({ cause: error });
+      }
       throw new ListsMovedError();
     }
   }

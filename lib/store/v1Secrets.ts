@@ -15,7 +15,8 @@ import {
   v1SecretListNames,
 } from './keys';
 import { countInto, ListsMovedError, withListRetry } from './listWrites';
-import type { V1ListCounts, V1SecretRepository } from './ports';
+import { createGuardOps } from './createGuard';
+import { ClaimLostError, type V1ListCounts, type V1SecretRepository } from './ports';
 import { ConditionFailedError, TransactionConditionFailedError, type Table } from './table';
 
 /** How many v1 secrets a workspace has, and how many of them have an expiration (exact). */
@@ -46,14 +47,17 @@ export class V1SecretStore implements V1SecretRepository {
     return withListRetry(async () => {
       const { ops, listBlocks } = await countInto(this.lists, v1SecretListNames(secret), secret.id);
       const created: V1SecretRecord = { ...secret, listBlocks };
+      const guard = createGuardOps(keys.v1Secret(secret.workspaceId, secret.id));
       try {
         await this.table.transact([
           { put: { Item: toItem(created), ConditionExpression: 'attribute_not_exists(pk)' } },
+          ...guard,
           ...ops,
         ]);
       } catch (error) {
         if (!(error instanceof TransactionConditionFailedError)) throw error;
         if (error.failed.includes(0)) throw new ConditionFailedError({ cause: error });
+        if (error.failed.some((index) => index <= guard.length)) throw new ClaimLostError({ cause: error });
         throw new ListsMovedError();
       }
       return created;

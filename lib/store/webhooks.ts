@@ -1,4 +1,5 @@
 import { webhookSchema, type Webhook } from '../model';
+import { putNew } from './createGuard';
 import { keys, webhooksOfTenant } from './keys';
 import type { WebhookRepository } from './ports';
 import { parseKeyed, type Table } from './table';
@@ -11,7 +12,7 @@ export class WebhookStore implements WebhookRepository {
   constructor(private readonly table: Table) {}
 
   async create(webhook: Webhook): Promise<void> {
-    await this.table.putIf(webhookItem(webhook), 'attribute_not_exists(pk)');
+    await putNew(this.table, webhookItem(webhook));
   }
 
   get(tenantId: string, webhookId: string): Promise<Webhook | undefined> {
