@@ -5,20 +5,12 @@ import { intervalDueFrom, type Membership, type SecretRecord } from '../model';
 import { logError } from '../log';
 import type { Services } from '../services';
 import { withOptimisticRetry } from '../store/optimisticRetry';
-import { AuthClientGoneError, ConditionFailedError, type SecretPageRequest } from '../store/ports';
+import { AuthClientGoneError, ConditionFailedError } from '../store/ports';
 import { openCredentials, secretResource, type SecretResource } from './view';
-import { listSecrets, secretNotFound, type SecretList } from './useCases';
+import { freshRefreshHistory, refuseWhileRefreshing } from './credentialChange';
+import { findAuthClient, secretNotFound } from './useCases';
 
 type Deps = Pick<Services, 'authClients' | 'secrets' | 'envelope' | 'config'>;
-
-/** The workspace's deleted secrets that can still be restored, oldest first. */
-export function listDeletedSecrets(
-  deps: Deps,
-  membership: Membership,
-  page: SecretPageRequest,
-): Promise<SecretList> {
-  return listSecrets(deps, membership, { deleted: true }, page);
-}
 
 /**
  * Brings a deleted secret back as it was, within its recovery window (404 after it, even before the
@@ -48,7 +40,7 @@ export async function restoreSecret(
       );
     }
     const { deletedAt: _deletedAt, purgeAt: _purgeAt, ...kept } = current;
-    const onto = await restoredOnto(deps, current, options.authClientId, at);
+    const onto = await restoredOnto(deps, membership, current, options.authClientId, at);
     const restored: SecretRecord = withChange(
       { ...kept, ...(onto ?? {}), version: current.version + 1 },
       'auth_secret.restored',
@@ -77,42 +69,22 @@ export async function restoreSecret(
  */
 async function restoredOnto(
   deps: Deps,
+  membership: Membership,
   secret: SecretRecord,
   authClientId: string | undefined,
   at: Date,
 ): Promise<Partial<SecretRecord> | undefined> {
   if (authClientId === undefined || authClientId === secret.authClientId) return undefined;
-  if (secret.leaseUntil !== undefined && secret.leaseUntil > at.getTime()) {
-    // Its refresh in flight talks to the old client's provider; what it stores belongs to that one.
-    throw new ConflictError(
-      'A refresh of this secret is in progress; restore it onto another auth-client in a moment.',
-    );
-  }
-  const pointer = '/data/relationships/auth-client/data/id';
-  const client = isId(authClientId) ? await deps.authClients.get(secret.tenantId, authClientId) : undefined;
-  if (!client) {
-    throw new ValidationError(`No auth-client ${authClientId} in this workspace's tenant.`, {
-      source: { pointer },
-    });
-  }
+  // Its refresh in flight talks to the old client's provider; what it stores belongs to that one.
+  refuseWhileRefreshing(secret, at, 'restore it onto another auth-client');
+  const client = await findAuthClient(deps, membership, authClientId);
   if (client.type !== secret.authType) {
     throw new ValidationError(
       `The secret holds ${secret.authType} credentials; auth-client ${authClientId} is of type ${client.type}.`,
-      { source: { pointer } },
+      { source: { pointer: '/data/relationships/auth-client/data/id' } },
     );
   }
-  // A new refresh history, as new credentials or a new client start one on a PATCH.
-  return {
-    authClientId: client.id,
-    refreshedAt: null,
-    refreshError: null,
-    refreshFailures: 0,
-    failingSince: null,
-    nextAttemptAt: null,
-    intervalDueAt: intervalDueFrom(client, at),
-    leaseOwner: undefined,
-    leaseUntil: undefined,
-  };
+  return { authClientId: client.id, ...freshRefreshHistory(intervalDueFrom(client, at)) };
 }
 
 /**

@@ -10,6 +10,7 @@ import { readCredentials, type SecretInput } from './input';
 import { openCredentials, secretBinding, secretResource, type SecretResource } from './view';
 import { withChange } from '../events/change';
 import { requireRevision, type ExpectedRevision } from '../revisions';
+import { freshRefreshHistory, refuseWhileRefreshing } from './credentialChange';
 
 type Deps = Pick<Services, 'authClients' | 'secrets' | 'envelope' | 'config'>;
 
@@ -126,13 +127,7 @@ export async function patchSecret(
     const newClient = client !== undefined && client.id !== current.authClientId ? client : undefined;
     const newCredentials = input.attributes.credentials !== undefined;
     const credentialsChange = newCredentials || newClient !== undefined;
-    if (credentialsChange && current.leaseUntil !== undefined && current.leaseUntil > now().getTime()) {
-      // The refresh in flight will store the provider's new tokens; replacing them under it
-      // would lose either those or these.
-      throw new ConflictError(
-        'A refresh of this secret is in progress; send the credentials again in a moment.',
-      );
-    }
+    if (credentialsChange) refuseWhileRefreshing(current, now(), 'send the credentials again');
     // Credentials are checked against the auth-client they will belong to, whichever side changed.
     const targetClient = credentialsChange
       ? (newClient ??
@@ -160,20 +155,7 @@ export async function patchSecret(
       authClientId: newClient?.id ?? current.authClientId,
       authType: newClient?.type ?? current.authType,
       ...(reopened ? { refreshFailures: 0, failingSince: null, nextAttemptAt: null } : {}),
-      // New credentials start a new refresh history (so no earlier refresh answers the next
-      // one), and no (expired) lease survives them. The refresh interval counts from them.
-      ...(targetClient
-        ? {
-            refreshedAt: null,
-            refreshError: null,
-            refreshFailures: 0,
-            failingSince: null,
-            nextAttemptAt: null,
-            intervalDueAt: intervalDueFrom(targetClient, at),
-            leaseOwner: undefined,
-            leaseUntil: undefined,
-          }
-        : {}),
+      ...(targetClient ? freshRefreshHistory(intervalDueFrom(targetClient, at)) : {}),
       expiresAt: recomputeExpiry ? expiresAt(clientType, credentials, at) : current.expiresAt,
       version: current.version + 1,
       updatedAt: at.toISOString(),
@@ -210,7 +192,7 @@ export async function findSecret(
   return secret;
 }
 
-async function findAuthClient(
+export async function findAuthClient(
   deps: Deps,
   membership: Membership,
   authClientId: string,

@@ -1,11 +1,12 @@
-import { ConflictError, NotFoundError, UnprocessableError } from '../errors';
+import { NotFoundError, UnprocessableError } from '../errors';
 import { withChange } from '../events/change';
 import { isId } from '../ids';
 import { intervalDueFrom, type Membership, type SecretRecord, type SecretVersion } from '../model';
 import type { Services } from '../services';
 import { withOptimisticRetry } from '../store/optimisticRetry';
 import { paths } from '../http/links';
-import { openCredentials, secretBinding, secretResource, type SecretResource } from './view';
+import { freshRefreshHistory, refuseWhileRefreshing } from './credentialChange';
+import { openCredentials, secretResource, type SecretResource } from './view';
 import { findSecret, whileAuthClientStays } from './useCases';
 
 type Deps = Pick<Services, 'authClients' | 'secrets' | 'envelope' | 'config'>;
@@ -53,10 +54,7 @@ export async function listSecretVersions(deps: Deps, membership: Membership, sec
 export async function getSecretVersion(deps: Deps, membership: Membership, secretId: string, number: string) {
   const secret = await findSecret(deps, membership, secretId);
   const version = await findVersion(deps, secret, number);
-  const credentials = (await deps.envelope.open(version.sealedCredentials, secretBinding(secret))) as Record<
-    string,
-    unknown
-  >;
+  const credentials = await openCredentials(deps.envelope, secret, version.sealedCredentials);
   return versionResource(version, secret.credentialsVersion, credentials);
 }
 
@@ -83,22 +81,13 @@ export async function restoreSecretVersion(
       );
     }
     const at = now();
-    if (current.leaseUntil !== undefined && current.leaseUntil > at.getTime()) {
-      throw new ConflictError('A refresh of this secret is in progress; restore the version in a moment.');
-    }
+    refuseWhileRefreshing(current, at, 'restore the version');
     const client = await deps.authClients.get(current.tenantId, current.authClientId);
     const draft: SecretRecord = {
       ...current,
       sealedCredentials: version.sealedCredentials,
       expiresAt: version.expiresAt,
-      refreshedAt: null,
-      refreshError: null,
-      refreshFailures: 0,
-      failingSince: null,
-      nextAttemptAt: null,
-      intervalDueAt: client ? intervalDueFrom(client, at) : (current.intervalDueAt ?? null),
-      leaseOwner: undefined,
-      leaseUntil: undefined,
+      ...freshRefreshHistory(client ? intervalDueFrom(client, at) : (current.intervalDueAt ?? null)),
       version: current.version + 1,
       updatedAt: at.toISOString(),
     };

@@ -10,11 +10,13 @@ export function secretBinding(secret: Pick<SecretRecord, 'tenantId' | 'workspace
   };
 }
 
+/** Opens the secret's credentials, or `sealed` (a kept version's, sealed under the same binding). */
 export async function openCredentials(
   envelope: Envelope,
   secret: SecretRecord,
+  sealed: string = secret.sealedCredentials,
 ): Promise<Record<string, unknown>> {
-  return (await envelope.open(secret.sealedCredentials, secretBinding(secret))) as Record<string, unknown>;
+  return (await envelope.open(sealed, secretBinding(secret))) as Record<string, unknown>;
 }
 
 /** What a resource needs to know of the schedule: how far ahead of a due time a run takes a secret. */

@@ -547,7 +547,7 @@ export class SecretStore implements SecretRepository {
 }
 
 /** How many versions of credentials before the current one are kept (older ones are deleted). */
-export const PREVIOUS_VERSIONS_KEPT = 10;
+const PREVIOUS_VERSIONS_KEPT = 10;
 
 /** The numbers of the versions a secret at `current` keeps: the current one and those before it. */
 function keptVersionNumbers(current: number | undefined): number[] {

@@ -63,16 +63,20 @@ test('without an audit trail, a read of credentials is not answered: 503, and no
   expect(answer.body).not.toContain('sk-unaudited');
 });
 
-test('without an audit trail, a change does not happen, and a create creates nothing', async () => {
-  provideServices(broken);
-  const before = await stack.services.secrets.get(world.workspaceId, secretId);
-  const patched = await invokeHttp(secretsPatch, {
+/** A PATCH of the secret's name through the real handler. */
+const rename = (name: string) =>
+  invokeHttp(secretsPatch, {
     method: 'PATCH',
     route: SECRET,
     pathParameters: pathParameters(),
     user: world.admin,
-    body: { data: { type: 'auth-secret', id: secretId, attributes: { name: 'changed unrecorded' } } },
+    body: { data: { type: 'auth-secret', id: secretId, attributes: { name } } },
   });
+
+test('without an audit trail, a change does not happen, and a create creates nothing', async () => {
+  provideServices(broken);
+  const before = await stack.services.secrets.get(world.workspaceId, secretId);
+  const patched = await rename('changed unrecorded');
   expect(patched.statusCode).toBe(503);
   expect(await stack.services.secrets.get(world.workspaceId, secretId)).toEqual(before);
 
@@ -92,13 +96,7 @@ test('without an audit trail, a change does not happen, and a create creates not
 
 test('with the audit trail back, a change is recorded before it runs and completed with its answer', async () => {
   provideServices(stack.services);
-  const patched = await invokeHttp(secretsPatch, {
-    method: 'PATCH',
-    route: SECRET,
-    pathParameters: pathParameters(),
-    user: world.admin,
-    body: { data: { type: 'auth-secret', id: secretId, attributes: { name: 'changed, recorded' } } },
-  });
+  const patched = await rename('changed, recorded');
   expect(patched.statusCode).toBe(200);
   const { records } = await stack.services.audit.list(
     world.workspaceId,
