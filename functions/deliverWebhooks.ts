@@ -10,7 +10,7 @@ prepareAtColdStart(services);
  * The queue gives a job to its dead-letter queue after this many receives (serverless.yml,
  * WebhookQueue's maxReceiveCount); a job that keeps failing to run is settled as failed before.
  */
-export const MAX_RECEIVES = 30;
+const MAX_RECEIVES = 30;
 
 /**
  * The webhook delivery queue (SQS; locally its stand-in in the table). The batch's deliveries run

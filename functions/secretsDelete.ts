@@ -1,5 +1,4 @@
 import { workspaceEndpoint } from '../lib/http/endpoint';
-import { readIfMatch } from '../lib/http/preconditions';
 import { readBoolean } from '../lib/http/query';
 import { noContent } from '../lib/http/results';
 import { deleteSecret } from '../lib/secrets/useCases';
@@ -8,11 +7,10 @@ import { services } from '../lib/services';
 export const handler = workspaceEndpoint(
   services,
   'workspaces.auth_secret.delete',
-  { queryParameters: ['force'] },
+  { queryParameters: ['force'], preconditions: true },
   async (request) => {
-    const deps = services();
-    await deleteSecret(deps, request.membership, request.path.secretId ?? '', {
-      ifMatch: readIfMatch(request.headers, { required: deps.config.requireIfMatch }),
+    await deleteSecret(services(), request.membership, request.path.secretId ?? '', {
+      ifMatch: request.ifMatch,
       force: readBoolean(request.query, 'force'),
     });
     return noContent();

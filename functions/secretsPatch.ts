@@ -1,5 +1,4 @@
 import { workspaceEndpoint } from '../lib/http/endpoint';
-import { readIfMatch } from '../lib/http/preconditions';
 import { okResource } from '../lib/http/results';
 import { readPatchSecret } from '../lib/secrets/input';
 import { patchSecret } from '../lib/secrets/useCases';
@@ -8,18 +7,16 @@ import { services } from '../lib/services';
 export const handler = workspaceEndpoint(
   services,
   'workspaces.auth_secret.edit',
-  { acceptsBody: true },
+  { acceptsBody: true, preconditions: true },
   async (request) => {
-    const deps = services();
-    const ifMatch = readIfMatch(request.headers, { required: deps.config.requireIfMatch });
     const secretId = request.path.secretId ?? '';
     const secret = await patchSecret(
-      deps,
+      services(),
       request.membership,
       secretId,
       readPatchSecret(request.body, secretId),
       undefined,
-      { ifMatch },
+      { ifMatch: request.ifMatch },
     );
     return okResource(secret);
   },

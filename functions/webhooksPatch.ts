@@ -1,5 +1,4 @@
 import { tenantEndpoint } from '../lib/http/endpoint';
-import { readIfMatch } from '../lib/http/preconditions';
 import { okResource } from '../lib/http/results';
 import { services } from '../lib/services';
 import { readWebhookDocument } from '../lib/webhooks/input';
@@ -8,12 +7,10 @@ import { patchWebhook } from '../lib/webhooks/useCases';
 export const handler = tenantEndpoint(
   services,
   'tenants.webhook.edit',
-  { acceptsBody: true },
-  async ({ path, body, headers }) => {
-    const deps = services();
-    const ifMatch = readIfMatch(headers, { required: deps.config.requireIfMatch });
+  { acceptsBody: true, preconditions: true },
+  async ({ path, body, ifMatch }) => {
     const { tenantId = '', webhookId = '' } = path;
     const fields = readWebhookDocument(body, { id: webhookId });
-    return okResource(await patchWebhook(deps, tenantId, webhookId, fields, undefined, { ifMatch }));
+    return okResource(await patchWebhook(services(), tenantId, webhookId, fields, undefined, { ifMatch }));
   },
 );

@@ -12,7 +12,7 @@ interface AuditedRoute {
 const always = (action: string): AuditedRoute => ({ action, always: true });
 const whenRefused = (action: string): AuditedRoute => ({ action, always: false });
 
-export const AUDITED_ROUTES: Readonly<Record<string, AuditedRoute>> = {
+const AUDITED_ROUTES: Readonly<Record<string, AuditedRoute>> = {
   'GET /v2/workspaces/{workspaceId}/secrets': always('auth_secret.list'),
   'POST /v2/workspaces/{workspaceId}/secrets': always('auth_secret.create'),
   'GET /v2/workspaces/{workspaceId}/secrets/{secretId}': always('auth_secret.get'),

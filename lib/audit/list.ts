@@ -5,7 +5,7 @@ import type { AuditListFilter } from '../store/ports';
 type Deps = Pick<Services, 'audit'>;
 
 /** An audit record as GET …/audit-events shows it. */
-export function auditResource(record: AuditRecord) {
+function auditResource(record: AuditRecord) {
   return {
     id: record.id,
     type: 'audit-event',

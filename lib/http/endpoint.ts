@@ -11,6 +11,8 @@ import { auditAnswers, auditChanges, type AuditedContext } from './audit';
 import { errorResponse } from './errors';
 import { JSON_MEDIA_TYPE, negotiateResponseType, requireJsonContentType } from './mediaTypes';
 import { runIdempotent } from './idempotency';
+import { readIfMatch } from './preconditions';
+import type { ExpectedRevision } from '../revisions';
 import { readQuery } from './query';
 import { responseHeaders } from './responseHeaders';
 import { STATUS_OF, type HttpResult } from './results';
@@ -35,6 +37,8 @@ export interface EndpointRequest {
   readonly body: unknown;
   /** The request's headers, names in lower case. */
   readonly headers: Readonly<Record<string, string>>;
+  /** What `If-Match` asks of the resource, for endpoints with `preconditions`. */
+  readonly ifMatch: ExpectedRevision | undefined;
   /** When API Gateway received the request (epoch ms); the Lambda's clock if it does not say. */
   readonly receivedAt: number;
 }
@@ -51,6 +55,8 @@ export interface EndpointOptions {
   readonly queryParameters?: readonly string[];
   /** A create that honours `Idempotency-Key` (lib/http/idempotency.ts). */
   readonly idempotent?: boolean;
+  /** A write of one resource that honours `If-Match` (and requires it with REQUIRE_IF_MATCH). */
+  readonly preconditions?: boolean;
 }
 
 interface ChainOptions extends EndpointOptions {
@@ -199,6 +205,9 @@ function authentication(getServices: () => Services, options: ChainOptions): Mid
             ? parseBody(event)
             : undefined,
         headers: definedEntries(headers),
+        ifMatch: options.preconditions
+          ? readIfMatch(definedEntries(headers), { required: getServices().config.requireIfMatch })
+          : undefined,
         receivedAt: event.requestContext?.timeEpoch ?? Date.now(),
       };
     },

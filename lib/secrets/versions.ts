@@ -1,6 +1,5 @@
 import { NotFoundError, UnprocessableError } from '../errors';
 import { withChange } from '../events/change';
-import { isId } from '../ids';
 import { intervalDueFrom, type Membership, type SecretRecord, type SecretVersion } from '../model';
 import type { Services } from '../services';
 import { withOptimisticRetry } from '../store/optimisticRetry';
@@ -12,7 +11,7 @@ import { findSecret, whileAuthClientStays } from './useCases';
 type Deps = Pick<Services, 'authClients' | 'secrets' | 'envelope' | 'config'>;
 
 /** A version as the API shows it; `credentials` only when one version is read. */
-export function versionResource(
+function versionResource(
   version: SecretVersion,
   current: number | undefined,
   credentials?: Record<string, unknown>,
@@ -102,7 +101,7 @@ export async function restoreSecretVersion(
 async function findVersion(deps: Deps, secret: SecretRecord, number: string): Promise<SecretVersion> {
   const parsed = /^[1-9][0-9]{0,9}$/.test(number) ? Number(number) : undefined;
   const version =
-    parsed !== undefined && isId(secret.id)
+    parsed !== undefined
       ? await deps.secrets.getVersion(secret.workspaceId, secret.id, parsed)
       : undefined;
   if (!version) throw new NotFoundError(`This auth-secret keeps no version ${number}.`);

@@ -164,7 +164,7 @@ function auditPartition(scope: AuditScope): string {
 }
 
 /** Event positions are written with this many digits (Number.MAX_SAFE_INTEGER has 16). */
-export const EVENT_POSITION_DIGITS = 16;
+const EVENT_POSITION_DIGITS = 16;
 
 /** The table partition and sort-key prefix of a tenant's webhooks. */
 export const webhooksOfTenant = (tenantId: string) => ({

@@ -122,22 +122,18 @@ export class SecretStore implements SecretRepository {
       const previous =
         secret.credentialsVersion === undefined ? await this.read(secret.workspaceId, secret.id) : undefined;
       const { record, ops } = withNewVersion(secret, change, previous);
-      try {
-        await this.table.transact([
-          {
-            put: {
-              Item: toItem(record),
-              ConditionExpression: condition.expression,
-              ExpressionAttributeValues: condition.values,
-            },
+      await this.transactGuarded({
+        own: {
+          put: {
+            Item: toItem(record),
+            ConditionExpression: condition.expression,
+            ExpressionAttributeValues: condition.values,
           },
-          ...ops,
-        ]);
-      } catch (error) {
-        if (error instanceof TransactionConditionFailedError)
-          throw new ConditionFailedError({ cause: error });
-        throw error;
-      }
+        },
+        authClients: [],
+        // The version writes have no condition: only the secret's own can fail.
+        lists: ops,
+      });
       return record;
     }
     // It moves between lists (another auth-client, another state, deleted or back): count it out of
@@ -568,9 +564,8 @@ function withNewVersion(
   previous?: SecretRecord,
 ): { record: SecretRecord; ops: TransactionOp[] } {
   const legacy =
-    secret.credentialsVersion === undefined &&
-    previous?.credentialsVersion === undefined &&
     previous !== undefined &&
+    previous.credentialsVersion === undefined &&
     previous.sealedCredentials !== secret.sealedCredentials
       ? previous
       : undefined;

@@ -19,7 +19,7 @@ const webhookNotFound = () => new NotFoundError('No such webhook.');
  * Each event goes to every webhook of its tenant: the bound keeps one tenant's fan-out (and so the
  * time the stream's batches take) small. Two creates at the same moment may pass it by one.
  */
-export const MAX_WEBHOOKS_PER_TENANT = 20;
+const MAX_WEBHOOKS_PER_TENANT = 20;
 
 /**
  * Creates a webhook with a new signing secret, which the answer shows this once (it is stored

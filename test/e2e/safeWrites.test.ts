@@ -182,6 +182,17 @@ describe('Idempotency-Key', () => {
     );
     expectJsonApiError(badAgain, 422);
     expect(badAgain.headers.get('idempotent-replayed')).toBeNull();
+    // The corrected request with the same key runs: the key was not kept for the failure.
+    const before = await total();
+    const corrected = await post(
+      secretsPath(world.workspaceId),
+      admin,
+      secretDocument(world.otherClientId, { credentials: { api_key: 'corrected' } }),
+      { 'Idempotency-Key': key },
+    );
+    expectStatus(corrected, 201);
+    expect(corrected.headers.get('idempotent-replayed')).toBeNull();
+    expect(await total()).toBe(before + 1);
   });
 
   test.each([

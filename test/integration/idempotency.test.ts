@@ -109,3 +109,30 @@ test('a request that died before creating anything gives its key to the retry', 
   expect(replay.headers).toMatchObject({ 'Idempotent-Replayed': 'true', Location: answer.headers?.Location });
   expect(await total()).toBe(before + 1);
 });
+
+test('a request that never finished and never created is taken over once its hold has passed', async () => {
+  const event = eventWithKey(`abandoned-${Date.now()}`, { name: 'abandoned' });
+  const before = await total();
+  // The first request claimed the key and its container died before doing anything (no release).
+  let first = true;
+  const abandoned = runIdempotent(services, { userId: membership.userId, event }, async () => {
+    first = false;
+    return new Promise<never>(() => undefined);
+  });
+  void abandoned;
+  for (let waited = 0; first && waited < 100; waited++)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(first).toBe(false);
+  // Within its hold the key is busy; after it, a retry takes the key over and runs.
+  await expect(
+    runIdempotent(services, { userId: membership.userId, event }, () => create('too early')),
+  ).rejects.toMatchObject({ status: 409, code: 'idempotent_request_in_progress' });
+  const answer = await runIdempotent(
+    services,
+    { userId: membership.userId, event },
+    () => create('taken over'),
+    () => Date.now() + AFTER_THE_HOLD_MS,
+  );
+  expect(answer.statusCode).toBe(201);
+  expect(await total()).toBe(before + 1);
+});
