@@ -1,9 +1,16 @@
 import { workspaceEndpoint } from '../lib/http/endpoint';
-import { readResource } from '../lib/http/results';
-import { getSecret } from '../lib/secrets/useCases';
+import { isNotModified } from '../lib/http/preconditions';
+import { notModified, okResource } from '../lib/http/results';
+import { getSecretUnlessUnchanged } from '../lib/secrets/useCases';
 import { services } from '../lib/services';
 
 export const handler = workspaceEndpoint(services, 'workspaces.auth_secret.get', {}, async (request) => {
-  const secret = await getSecret(services(), request.membership, request.path.secretId ?? '');
-  return readResource(request.headers, secret);
+  // A 304 is decided on the stored revision, before the credentials would be opened.
+  const found = await getSecretUnlessUnchanged(
+    services(),
+    request.membership,
+    request.path.secretId ?? '',
+    (revision) => isNotModified(request.headers, revision),
+  );
+  return 'unchangedRevision' in found ? notModified(found.unchangedRevision) : okResource(found);
 });

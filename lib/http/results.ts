@@ -45,11 +45,15 @@ export const createdResource = (resource: Revised): HttpResult => ({
   etag: etagOf(resource.meta.revision),
 });
 
+/** 304: the client's copy is the resource at `revision`. */
+export const notModified = (revision: number): HttpResult => ({
+  kind: 'notModified',
+  etag: etagOf(revision),
+});
+
 /** A GET of one resource: 304 when the client's `If-None-Match` names it as it is, else 200. */
 export function readResource(headers: Readonly<Record<string, string>>, resource: Revised): HttpResult {
-  if (isNotModified(headers, resource.meta.revision)) {
-    return { kind: 'notModified', etag: etagOf(resource.meta.revision) };
-  }
+  if (isNotModified(headers, resource.meta.revision)) return notModified(resource.meta.revision);
   return okResource(resource);
 }
 

@@ -59,6 +59,21 @@ export async function getSecret(
 }
 
 /**
+ * As getSecret, but when `unchanged` says the caller has the secret at its current revision
+ * (`If-None-Match`), answers just that revision: its credentials are not opened (no KMS call).
+ */
+export async function getSecretUnlessUnchanged(
+  deps: Deps,
+  membership: Membership,
+  secretId: string,
+  unchanged: (revision: number) => boolean,
+): Promise<SecretResource | { readonly unchangedRevision: number }> {
+  const secret = await findSecret(deps, membership, secretId);
+  if (unchanged(secret.version)) return { unchangedRevision: secret.version };
+  return secretResource(secret, await openCredentials(deps.envelope, secret), deps.config);
+}
+
+/**
  * Creates a secret: the auth-client must belong to the workspace's tenant, the credentials must
  * suit its type; they are sealed before the one conditional write.
  */

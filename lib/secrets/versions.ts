@@ -101,9 +101,7 @@ export async function restoreSecretVersion(
 async function findVersion(deps: Deps, secret: SecretRecord, number: string): Promise<SecretVersion> {
   const parsed = /^[1-9][0-9]{0,9}$/.test(number) ? Number(number) : undefined;
   const version =
-    parsed !== undefined
-      ? await deps.secrets.getVersion(secret.workspaceId, secret.id, parsed)
-      : undefined;
+    parsed !== undefined ? await deps.secrets.getVersion(secret.workspaceId, secret.id, parsed) : undefined;
   if (!version) throw new NotFoundError(`This auth-secret keeps no version ${number}.`);
   return version;
 }
