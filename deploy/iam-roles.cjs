@@ -22,10 +22,25 @@ const FUNCTIONS = {
   // auth-client's usage: IAM checks each write of a transaction under its own action.
   // Creates keep the credentials as version 1 and honour Idempotency-Key: its record (PutItem,
   // UpdateItem, DeleteItem when a request fails) and its answer, sealed under its own purpose.
+  // A secret of a client_credentials auth-client gets its first token now: the client secret is opened.
   secretsCreate: {
     dynamodb: [...READ, ...COUNTED_WRITE, 'dynamodb:DeleteItem'],
     kms: ['kms:GenerateDataKey', 'kms:Decrypt'],
-    purposes: ['auth-secret', 'idempotent-answer'],
+    purposes: ['auth-secret', 'auth-client', 'idempotent-answer'],
+  },
+  // Connecting accounts (README: "Connecting an account"). A session is one PutItem, its PKCE
+  // verifier sealed under its own purpose; it honours Idempotency-Key like every create.
+  connectSessionsCreate: {
+    dynamodb: [...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    kms: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    purposes: ['connect-session', 'idempotent-answer'],
+  },
+  // The callback takes its session (DeleteItem), opens the verifier and the client secret, and
+  // creates the secret (a counted write with its version) or replaces its credentials in place.
+  oauthCallback: {
+    dynamodb: [...READ, ...COUNTED_WRITE, 'dynamodb:DeleteItem'],
+    kms: ['kms:Decrypt', 'kms:GenerateDataKey'],
+    purposes: ['connect-session', 'auth-client', 'auth-secret'],
   },
   secretsGet: { dynamodb: READ, kms: ['kms:Decrypt'] },
   // New credentials are kept as a version, and the oldest kept one deleted, in the same transaction.

@@ -98,6 +98,12 @@ export const AUTH_CLIENT_TYPES = ['oauth2', 'other'] as const;
 export type AuthClientType = (typeof AUTH_CLIENT_TYPES)[number];
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
+/**
+ * How an oauth2 auth-client's secrets get their tokens: from a user's consent (authorization code,
+ * then refresh tokens), or for the client itself (client credentials, requested again to renew).
+ */
+export const GRANT_TYPES = ['authorization_code', 'client_credentials'] as const;
+export type GrantType = (typeof GRANT_TYPES)[number];
 
 export const authClientSchema = z.object({
   id: z.string(),
@@ -117,6 +123,15 @@ export const authClientSchema = z.object({
    * left unused). Absent: only expiry makes a secret due.
    */
   refreshIntervalSeconds: z.number().int().nullable().optional(),
+  grantType: z.enum(GRANT_TYPES).default('authorization_code'),
+  /** The provider's authorization endpoint, for connect sessions (authorization_code only). */
+  authorizationUrl: z.string().nullable().default(null),
+  /** Whether connect sessions send a PKCE challenge (RFC 7636, S256): on unless a provider refuses it. */
+  pkce: z.boolean().default(true),
+  /** Extra query parameters of the authorization request (`access_type=offline`, `prompt=consent`). */
+  authorizeParams: z.record(z.string(), z.string()).default({}),
+  /** Where a connect session may send the user back: exact URLs, or origins (any URL on them). */
+  allowedReturnUrls: z.array(z.string()).default([]),
   version: z.number().int(),
   createdAt: timestamp,
   updatedAt: timestamp,
@@ -230,7 +245,7 @@ export const secretSchema = z.object({
 export type SecretRecord = z.infer<typeof secretSchema>;
 
 /** What produced a version of a secret's credentials. */
-export const CREDENTIAL_SOURCES = ['create', 'patch', 'refresh', 'restore'] as const;
+export const CREDENTIAL_SOURCES = ['create', 'patch', 'refresh', 'restore', 'connect'] as const;
 export type CredentialSource = (typeof CREDENTIAL_SOURCES)[number];
 
 /**
@@ -283,6 +298,34 @@ export function refreshDueAt(secret: Pick<SecretRecord, 'expiresAt' | 'intervalD
   if (expiresAt === null || intervalDueAt === null) return expiresAt ?? intervalDueAt;
   return Date.parse(intervalDueAt) < Date.parse(expiresAt) ? intervalDueAt : expiresAt;
 }
+
+/**
+ * A connect session: one authorization request on its way through a user's browser. Stored under
+ * the SHA-256 of its `state` (the state itself is never stored), used at most once, and only until
+ * `expiresAt`. The PKCE verifier is sealed: it never leaves the service.
+ */
+export const connectSessionSchema = z.object({
+  id: z.string(),
+  /** SHA-256 of the state, hex: the session's key. */
+  stateHash: z.string(),
+  tenantId: z.string(),
+  workspaceId: z.string(),
+  /** Who created the session: the new secret's user, and whose permissions the callback checks again. */
+  userId: z.string(),
+  authClientId: z.string(),
+  /** The secret to reconnect in place; null: the callback creates one. */
+  secretId: z.string().nullable(),
+  /** The new secret's name; null: the auth-client's. */
+  name: z.string().nullable(),
+  returnUrl: z.string().nullable(),
+  /** The redirect_uri the authorization request named: the token request must name it again. */
+  redirectUri: z.string(),
+  /** The PKCE code verifier, sealed and bound to this session; null when the auth-client has pkce off. */
+  sealedCodeVerifier: z.string().nullable(),
+  createdAt: timestamp,
+  expiresAt: timestamp,
+});
+export type ConnectSession = z.infer<typeof connectSessionSchema>;
 
 /** The payload media types a v1 (Barbican) secret is stored under, as Barbican normalises them. */
 export const V1_CONTENT_TYPES = [

@@ -25,7 +25,9 @@ import type {
   V1SecretRepository,
   WebhookRepository,
   IdempotencyRepository,
+  ConnectSessionRepository,
 } from './store/ports';
+import { ConnectSessionStore } from './store/connectSessions';
 import { SecretStore } from './store/secrets';
 import { Table } from './store/table';
 import { V1SecretStore } from './store/v1Secrets';
@@ -49,6 +51,8 @@ export interface Services {
   readonly audit: AuditRepository;
   /** Idempotency keys of create requests. */
   readonly idempotency: IdempotencyRepository;
+  /** OAuth authorization requests on their way through users' browsers. */
+  readonly connectSessions: ConnectSessionRepository;
   readonly eventBus: EventBus;
   readonly deliveryQueue: DeliveryQueue;
   /** The table itself: for tests and benchmarks that look under the repositories, never for use cases. */
@@ -81,6 +85,7 @@ export function createServices(
     deliveries: new DeliveryStore(table),
     audit: new AuditStore(table),
     idempotency: new IdempotencyStore(table),
+    connectSessions: new ConnectSessionStore(table),
     ...eventTransport(config, table),
     table,
   };

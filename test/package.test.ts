@@ -72,6 +72,8 @@ const ENDPOINTS: Record<string, string> = {
   'GET /v2/tenants/{tenantId}/webhooks/{webhookId}/deliveries': 'webhookDeliveriesList',
   'GET /v2/workspaces/{workspaceId}/events': 'eventsList',
   'GET /v2/workspaces/{workspaceId}/audit-events': 'auditEventsList',
+  'POST /v2/workspaces/{workspaceId}/connect-sessions': 'connectSessionsCreate',
+  'GET /v2/oauth/callback': 'oauthCallback',
 };
 
 interface Access {
@@ -85,6 +87,7 @@ const SECRET = ['auth-secret'];
 const CLIENT = ['auth-client'];
 const BARBICAN = ['barbican-secret'];
 const WEBHOOK = ['webhook'];
+const CONNECT_SESSION = ['connect-session'];
 /** A create's answer kept for its Idempotency-Key is sealed under its own purpose. */
 const IDEMPOTENT = ['idempotent-answer'];
 /**
@@ -125,9 +128,32 @@ const LEAST_PRIVILEGE: Record<string, Access> = {
   // block), UpdateItem of list counts and the client's usage, ConditionCheckItem of the client;
   // Query for the block of an old id (rare); one data key to seal it.
   // The same transaction also puts the credentials' version 1 (PutItem).
+  // A client_credentials secret's first token: the client secret is opened (Decrypt, purpose auth-client).
   secretsCreate: {
     actions: [AUTHENTICATE, ...COUNTED_WRITE, ...IDEMPOTENT_CREATE],
-    purposes: [...SECRET, ...IDEMPOTENT],
+    purposes: [...SECRET, ...CLIENT, ...IDEMPOTENT],
+  },
+  // GetItem of the auth-client (and of the secret to reconnect), PutItem of the session, its PKCE
+  // verifier sealed under its own purpose; Idempotency-Key as every create.
+  connectSessionsCreate: {
+    actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:PutItem', ...IDEMPOTENT_CREATE],
+    purposes: [...CONNECT_SESSION, ...IDEMPOTENT],
+  },
+  // No caller to authenticate: the session is taken (DeleteItem) and the creator's membership, the
+  // auth-client and the secret read (GetItem); the verifier and client secret opened; the secret
+  // created or its credentials replaced with their version (a counted write, DeleteItem of the
+  // oldest version), sealed. A reconnect that brings a secret out of error moves it between its
+  // state's lists, whose totals it reads (BatchGetItem).
+  oauthCallback: {
+    actions: [
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      ...COUNTED_WRITE,
+      'dynamodb:DeleteItem',
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+    ],
+    purposes: [...CONNECT_SESSION, ...CLIENT, ...SECRET],
   },
   secretsGet: { actions: [AUTHENTICATE, 'dynamodb:GetItem', 'kms:Decrypt'], purposes: SECRET },
   // New credentials: a version put, and the oldest kept one deleted, in the write's transaction.

@@ -27,6 +27,10 @@ const AUDITED_ROUTES: Readonly<Record<string, AuditedRoute>> = {
   'POST /v2/workspaces/{workspaceId}/secrets/{secretId}/versions/{versionNumber}/restore': always(
     'auth_secret.version.restore',
   ),
+  'POST /v2/workspaces/{workspaceId}/connect-sessions': always('connect_session.create'),
+  // Creates or reconnects a secret. Recorded once it ran, as reads are: only then is it known whose
+  // workspace's trail it belongs in (its actor is the session's user, whom the state names).
+  'GET /v2/oauth/callback': always('connect_session.complete'),
   'GET /v2/workspaces/{workspaceId}': whenRefused('workspace.get'),
   'GET /v2/workspaces/{workspaceId}/events': whenRefused('event.list'),
   'GET /v2/workspaces/{workspaceId}/audit-events': whenRefused('audit_event.list'),

@@ -2,7 +2,15 @@
 import * as z from 'zod';
 import { ValidationError } from '../errors';
 import { attributeError, readResourceObject } from '../http/document';
-import { AUTH_CLIENT_TYPES, AUTH_METHODS, type AuthClientType, type AuthMethod } from '../model';
+import {
+  AUTH_CLIENT_TYPES,
+  AUTH_METHODS,
+  GRANT_TYPES,
+  type AuthClientType,
+  type AuthMethod,
+  type GrantType,
+} from '../model';
+import { jsonObject } from '../http/jsonObject';
 
 /**
  * Reading auth-client documents. `auth_type` is the client's kind (JSON:API reserves `type` for
@@ -19,7 +27,27 @@ export interface AuthClientFields {
   readonly defaultExpiresIn?: number | null;
   /** null clears it. */
   readonly refreshIntervalSeconds?: number | null;
+  readonly grantType?: GrantType;
+  /** null clears it. */
+  readonly authorizationUrl?: string | null;
+  readonly pkce?: boolean;
+  readonly authorizeParams?: Record<string, string>;
+  readonly allowedReturnUrls?: string[];
 }
+
+/**
+ * The authorization request's own parameters: connect sessions set them, so `authorize_params`
+ * may not (`scope` comes from `scopes`).
+ */
+export const RESERVED_AUTHORIZE_PARAMS = [
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'scope',
+  'state',
+  'code_challenge',
+  'code_challenge_method',
+] as const;
 
 const READ_ONLY_ATTRIBUTES = ['created_at', 'updated_at'];
 
@@ -47,6 +75,24 @@ const attributesSchema = z
     ]),
     default_expires_in: z.number().int().min(1).max(315_360_000).nullable(),
     refresh_interval_seconds: z.number().int().min(MIN_REFRESH_INTERVAL_SECONDS).max(315_360_000).nullable(),
+    grant_type: z.enum(GRANT_TYPES),
+    authorization_url: z.string().min(1).max(2000).nullable(),
+    pkce: z.boolean(),
+    // Read from the object as JSON.parse made it (see jsonObject): a name must start with a
+    // letter, which also keeps `__proto__` out.
+    authorize_params: jsonObject.pipe(
+      z
+        .record(
+          z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,99}$/, 'parameter names are letters, digits, _ . -'),
+          z.string().max(1000),
+        )
+        .refine((params) => Object.keys(params).length <= 20, 'at most 20 parameters')
+        .refine(
+          (params) => !RESERVED_AUTHORIZE_PARAMS.some((name) => name in params),
+          `${RESERVED_AUTHORIZE_PARAMS.join(', ')} are set by the service`,
+        ),
+    ),
+    allowed_return_urls: z.array(z.string().min(1).max(2000)).max(20),
   })
   .partial()
   .strict();
@@ -74,5 +120,10 @@ export function readAuthClientDocument(body: unknown, mode: 'create' | { id: str
     scopes: attributes.scopes,
     defaultExpiresIn: attributes.default_expires_in,
     refreshIntervalSeconds: attributes.refresh_interval_seconds,
+    grantType: attributes.grant_type,
+    authorizationUrl: attributes.authorization_url,
+    pkce: attributes.pkce,
+    authorizeParams: attributes.authorize_params,
+    allowedReturnUrls: attributes.allowed_return_urls,
   };
 }

@@ -17,6 +17,7 @@ import { withOptimisticRetry } from '../store/optimisticRetry';
 import { AuthClientInUseError, ConditionFailedError } from '../store/ports';
 import { MIN_REFRESH_INTERVAL_SECONDS, type AuthClientFields } from './input';
 import { requireRevision, type ExpectedRevision } from '../revisions';
+import { normalisedReturnUrl, returnUrlProblem } from '../connect/returnUrls';
 
 type Deps = Pick<Services, 'directory' | 'authClients' | 'secrets' | 'envelope' | 'config'>;
 
@@ -94,6 +95,11 @@ export async function createAuthClient(
     scopes: fields.scopes ?? [],
     defaultExpiresIn: fields.defaultExpiresIn ?? null,
     refreshIntervalSeconds: fields.refreshIntervalSeconds ?? null,
+    grantType: fields.grantType ?? 'authorization_code',
+    authorizationUrl: fields.authorizationUrl ?? null,
+    pkce: fields.pkce ?? true,
+    authorizeParams: fields.authorizeParams ?? {},
+    allowedReturnUrls: (fields.allowedReturnUrls ?? []).map(normalisedEntry),
     version: 1,
     createdAt: timestamp,
     updatedAt: timestamp,
@@ -122,6 +128,12 @@ export async function patchAuthClient(
         { source: { pointer: '/data/attributes/auth_type' } },
       );
     }
+    if (fields.grantType !== undefined && fields.grantType !== current.grantType) {
+      throw new ValidationError(
+        'grant_type cannot change: the secrets of this auth-client hold tokens of its grant.',
+        { source: { pointer: '/data/attributes/grant_type' } },
+      );
+    }
     const draft: AuthClient = {
       ...current,
       name: fields.name ?? current.name,
@@ -136,6 +148,11 @@ export async function patchAuthClient(
         fields.refreshIntervalSeconds !== undefined
           ? fields.refreshIntervalSeconds
           : (current.refreshIntervalSeconds ?? null),
+      authorizationUrl:
+        fields.authorizationUrl !== undefined ? fields.authorizationUrl : current.authorizationUrl,
+      pkce: fields.pkce ?? current.pkce,
+      authorizeParams: fields.authorizeParams ?? current.authorizeParams,
+      allowedReturnUrls: fields.allowedReturnUrls?.map(normalisedEntry) ?? current.allowedReturnUrls,
       version: current.version + 1,
       updatedAt: now.toISOString(),
     };
@@ -276,6 +293,11 @@ function checkShape(deps: Deps, client: AuthClient, fields: AuthClientFields): A
         'scopes',
         'defaultExpiresIn',
         'refreshIntervalSeconds',
+        'grantType',
+        'authorizationUrl',
+        'pkce',
+        'authorizeParams',
+        'allowedReturnUrls',
       ] as const
     ).find((name) => fields[name] !== undefined && fields[name] !== null);
     if (oauthOnly) {
@@ -298,7 +320,51 @@ function checkShape(deps: Deps, client: AuthClient, fields: AuthClientFields): A
   if (problem) {
     throw new ValidationError(`token_url ${problem}.`, { source: { pointer: '/data/attributes/token_url' } });
   }
+  checkConnectSettings(deps, client);
   return client;
+}
+
+/** The settings of connect sessions: only for the authorization_code grant, and URLs that may be used. */
+function checkConnectSettings(deps: Deps, client: AuthClient): void {
+  const pointer = (name: string) => ({ source: { pointer: `/data/attributes/${name}` } });
+  if (client.grantType === 'client_credentials') {
+    const userFacing =
+      client.authorizationUrl !== null
+        ? 'authorization_url'
+        : client.allowedReturnUrls.length > 0
+          ? 'allowed_return_urls'
+          : Object.keys(client.authorizeParams).length > 0
+            ? 'authorize_params'
+            : undefined;
+    if (userFacing) {
+      throw new ValidationError(
+        `${userFacing} is for the authorization_code grant: a client_credentials auth-client has no user to send to the provider.`,
+        pointer(userFacing),
+      );
+    }
+    return;
+  }
+  if (client.authorizationUrl !== null) {
+    const problem = tokenUrlProblem(client.authorizationUrl, deps.config.tokenUrlHttpHosts);
+    if (problem) throw new ValidationError(`authorization_url ${problem}.`, pointer('authorization_url'));
+  }
+  client.allowedReturnUrls.forEach((entry, index) => {
+    const problem = returnUrlProblem(entry, deps.config.tokenUrlHttpHosts);
+    if (problem) {
+      throw new ValidationError(`allowed_return_urls[${index}] ${problem}.`, {
+        source: { pointer: `/data/attributes/allowed_return_urls/${index}` },
+      });
+    }
+  });
+}
+
+/** An allow-list entry as stored: normalised when it parses (one that does not is refused by checkShape). */
+function normalisedEntry(entry: string): string {
+  try {
+    return normalisedReturnUrl(entry);
+  } catch {
+    return entry;
+  }
 }
 
 async function withSecret(
@@ -321,6 +387,11 @@ const POINTER_NAMES = {
   scopes: 'scopes',
   defaultExpiresIn: 'default_expires_in',
   refreshIntervalSeconds: 'refresh_interval_seconds',
+  grantType: 'grant_type',
+  authorizationUrl: 'authorization_url',
+  pkce: 'pkce',
+  authorizeParams: 'authorize_params',
+  allowedReturnUrls: 'allowed_return_urls',
 } as const;
 
 function required(attribute: string): ValidationError {

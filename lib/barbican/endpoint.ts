@@ -9,7 +9,7 @@ import type { Membership, Permission } from '../model';
 import { prepareAtColdStart, type Services } from '../services';
 import { barbicanErrorResponse } from './errors';
 import { MAX_REQUEST_BYTES, stripStrings, tooLarge } from './input';
-import { baseUrlOf } from './urls';
+import { baseUrlOf } from '../http/baseUrl';
 import { bodyBytes, definedEntries, lowerCaseHeaders } from '../http/event';
 import { responseHeaders } from '../http/responseHeaders';
 import { runIdempotent } from '../http/idempotency';

@@ -41,6 +41,15 @@ export function authClientResource(client: AuthClient) {
             scopes: client.scopes,
             default_expires_in: client.defaultExpiresIn,
             refresh_interval_seconds: client.refreshIntervalSeconds ?? null,
+            grant_type: client.grantType,
+            ...(client.grantType === 'authorization_code'
+              ? {
+                  authorization_url: client.authorizationUrl,
+                  pkce: client.pkce,
+                  authorize_params: client.authorizeParams,
+                  allowed_return_urls: client.allowedReturnUrls,
+                }
+              : {}),
           }
         : {}),
       created_at: client.createdAt,

@@ -23,6 +23,18 @@ export interface AuditedContext extends Context {
   auditWorkspace?: { workspaceId: string; tenantId: string };
   /** The record written before a change ran, completed with the answer after. */
   auditPending?: AuditRecord;
+  /** What an unauthenticated request turned out to be about (see AuditLearned). */
+  auditLearned?: AuditLearned;
+}
+
+/**
+ * What a request without credentials learns as it runs (the OAuth callback, from the session its
+ * state names): the user it acts for, their workspace, and the records it touched.
+ */
+export interface AuditLearned {
+  readonly userId?: string;
+  readonly workspace?: { readonly workspaceId: string; readonly tenantId: string };
+  readonly targets?: Readonly<Record<string, string>>;
 }
 
 type AuditDeps = () => Pick<Services, 'audit' | 'config'>;
@@ -46,7 +58,10 @@ export function auditAnswers<C extends AuditedContext>(
     const status = request.response?.statusCode ?? 500;
     if (!route || (!route.always && !REFUSED.has(status))) return;
     const pending = request.context.auditPending;
-    const record = { ...(pending ?? newRecord(request.event, request.context, route.action)), status };
+    const record = withLearned(
+      { ...(pending ?? newRecord(request.event, request.context, route.action)), status },
+      request.context.auditLearned,
+    );
     record.targets = { ...record.targets, ...createdTarget(request.event, request.response) };
     try {
       await writeAuditRecord(getServices(), record);
@@ -105,6 +120,21 @@ function newRecord(event: Event, context: AuditedContext, action: string): Audit
     sourceIp: event.requestContext?.http?.sourceIp || null,
     userAgent: event.requestContext?.http?.userAgent || headers['user-agent'] || null,
     requestId: event.requestContext?.requestId || context.awsRequestId || null,
+  };
+}
+
+/** A record completed with what the request learned as it ran. */
+function withLearned(record: AuditRecord, learned: AuditLearned | undefined): AuditRecord {
+  if (!learned) return record;
+  return {
+    ...record,
+    ...(learned.userId !== undefined && record.actor.kind === 'anonymous'
+      ? { actor: { kind: 'user', userId: learned.userId, apiKeyId: null } }
+      : {}),
+    ...(learned.workspace
+      ? { workspaceId: learned.workspace.workspaceId, tenantId: learned.workspace.tenantId }
+      : {}),
+    targets: { ...record.targets, ...learned.targets },
   };
 }
 

@@ -11,14 +11,19 @@ export function readResourceObject(
   body: unknown,
   resourceType: string,
   mode: 'create' | { id: string },
-): { attributes: Record<string, unknown> } {
+): { attributes: Record<string, unknown>; relationships: Record<string, unknown> } {
   if (typeof body !== 'object' || body === null || !('data' in body)) {
     throw new BadRequestError('The body must be a JSON:API document with a data member.', {
       source: { pointer: '/data' },
     });
   }
   const resource = z
-    .object({ type: z.string(), id: z.string().optional(), attributes: jsonObject.optional() })
+    .object({
+      type: z.string(),
+      id: z.string().optional(),
+      attributes: jsonObject.optional(),
+      relationships: jsonObject.optional(),
+    })
     .safeParse(body.data);
   if (!resource.success) {
     throw new ValidationError('data must be a resource object with a type.', {
@@ -41,7 +46,7 @@ export function readResourceObject(
       source: { pointer: '/data/id' },
     });
   }
-  return { attributes: resource.data.attributes ?? {} };
+  return { attributes: resource.data.attributes ?? {}, relationships: resource.data.relationships ?? {} };
 }
 
 /** A 422 naming the attribute the first issue of a failed attribute parse is about. */

@@ -7,7 +7,7 @@ import { BadRequestError, PayloadTooLargeError } from '../errors';
 import { isId } from '../ids';
 import type { Membership, Permission, TenantGrant, TenantPermission } from '../model';
 import { prepareAtColdStart, type Services } from '../services';
-import { auditAnswers, auditChanges, type AuditedContext } from './audit';
+import { auditAnswers, auditChanges, type AuditedContext, type AuditLearned } from './audit';
 import { errorResponse } from './errors';
 import { JSON_MEDIA_TYPE, negotiateResponseType, requireJsonContentType } from './mediaTypes';
 import { runIdempotent } from './idempotency';
@@ -41,6 +41,8 @@ export interface EndpointRequest {
   readonly ifMatch: ExpectedRevision | undefined;
   /** When API Gateway received the request (epoch ms); the Lambda's clock if it does not say. */
   readonly receivedAt: number;
+  /** The domain API Gateway was called on, when it says (absolute URLs fall back to it). */
+  readonly domainName: string | undefined;
 }
 
 /** What handlers under /v2/workspaces/{workspaceId} receive: the caller's membership is certain. */
@@ -145,6 +147,42 @@ function chain(
     });
 }
 
+/** What the handler of a public endpoint receives: nothing is authenticated. */
+export interface PublicRequest {
+  readonly query: URLSearchParams;
+  readonly headers: Readonly<Record<string, string>>;
+  /**
+   * Tells the audit trail who and what the request turned out to be about (the public callback
+   * learns its user from the state it carries).
+   */
+  readonly report: (learned: AuditLearned) => void;
+}
+
+/**
+ * An endpoint without credentials (the OAuth callback: the state it carries authenticates it). It
+ * shares the answer headers, the audit trail and the error rendering of every other endpoint; its
+ * handler renders its own answer (a redirect or a page for a browser, not a JSON:API document).
+ */
+export function publicEndpoint(
+  getServices: () => Services,
+  handler: (request: PublicRequest) => Promise<Result>,
+) {
+  prepareAtColdStart(getServices);
+  return middy<Event, Result, Error, EndpointContext>()
+    .use(responseHeaders<EndpointContext>())
+    .use(auditAnswers<EndpointContext>(getServices, (error) => errorResponse(error, JSON_MEDIA_TYPE)))
+    .use(jsonApiErrors())
+    .handler((event, context) =>
+      handler({
+        query: new URLSearchParams(event.rawQueryString ?? ''),
+        headers: definedEntries(lowerCaseHeaders(event.headers)),
+        report: (learned) => {
+          context.auditLearned = { ...context.auditLearned, ...learned };
+        },
+      }),
+    );
+}
+
 function jsonApiErrors(): Middleware {
   return {
     onError: (request) => {
@@ -209,6 +247,7 @@ function authentication(getServices: () => Services, options: ChainOptions): Mid
           ? readIfMatch(definedEntries(headers), { required: getServices().config.requireIfMatch })
           : undefined,
         receivedAt: event.requestContext?.timeEpoch ?? Date.now(),
+        domainName: event.requestContext?.domainName,
       };
     },
   };
@@ -250,7 +289,7 @@ function toResponse(result: HttpResult, contentType: string): Result {
     statusCode,
     headers: {
       'Content-Type': contentType,
-      ...(result.kind === 'created' ? { Location: result.location } : {}),
+      ...(result.kind === 'created' && result.location !== undefined ? { Location: result.location } : {}),
       ...(result.etag !== undefined ? { ETag: result.etag } : {}),
     },
     body: JSON.stringify(result.document),

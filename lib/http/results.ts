@@ -10,17 +10,18 @@ export type HttpResult =
   | {
       readonly kind: 'created';
       readonly document: unknown;
-      readonly location: string;
+      /** Absent for a resource that has no URL of its own (a connect session). */
+      readonly location?: string;
       readonly etag?: string;
     }
   | { readonly kind: 'notModified'; readonly etag: string }
   | { readonly kind: 'noContent' };
 
 export const ok = (document: unknown): HttpResult => ({ kind: 'ok', document });
-export const created = (document: unknown, location: string): HttpResult => ({
+export const created = (document: unknown, location?: string): HttpResult => ({
   kind: 'created',
   document,
-  location,
+  ...(location !== undefined ? { location } : {}),
 });
 export const noContent = (): HttpResult => ({ kind: 'noContent' });
 

@@ -10,16 +10,15 @@ import {
 import type { Services } from '../services';
 import { logError } from '../log';
 import { openCredentials, secretBinding } from '../secrets/view';
-import { clientSecretBinding } from '../authClients/binding';
-import { tokenUrlProblem } from './addressPolicy';
-import { refreshAtTokenEndpoint, type RefreshOutcome } from './tokenEndpoint';
+import type { TokenOutcome } from './tokenEndpoint';
+import { requestProviderTokens, tokenCredentials, tokenLifetime } from './providerTokens';
 import { withChange } from '../events/change';
 
 type Deps = Pick<Services, 'authClients' | 'secrets' | 'envelope' | 'config'>;
 
 export type RefreshResult =
   /** This call talked to the provider; `outcome` says how it went, `secret` is what was stored. */
-  | { readonly kind: 'ran'; readonly outcome: RefreshOutcome; readonly secret: SecretRecord }
+  | { readonly kind: 'ran'; readonly outcome: TokenOutcome; readonly secret: SecretRecord }
   /**
    * Another refresh held the lease (or had just finished); this call returns what it stored.
    * `answer` is that refresh's outcome, or undefined when it did not finish in time.
@@ -278,60 +277,38 @@ async function talkToProvider(
   deps: Deps,
   secret: SecretRecord,
   client: AuthClient | undefined,
-): Promise<RefreshOutcome> {
-  if (
-    !client ||
-    client.type !== 'oauth2' ||
-    !client.tokenUrl ||
-    !client.clientId ||
-    !client.sealedClientSecret
-  ) {
-    return {
-      kind: 'permanent',
-      error: 'invalid_client',
-      description: 'the auth-client is missing or incomplete',
-    };
+): Promise<TokenOutcome> {
+  // A client credentials token is renewed by asking for a new one: there is no refresh token.
+  if (client?.grantType === 'client_credentials') {
+    const outcome = await requestProviderTokens(deps, client, { type: 'client_credentials' });
+    if (outcome.kind !== 'success') return outcome;
+    return { ...outcome, expiresIn: tokenLifetime(deps, client, outcome.expiresIn) };
   }
-  const problem = tokenUrlProblem(client.tokenUrl, deps.config.tokenUrlHttpHosts);
-  if (problem)
-    return { kind: 'permanent', error: 'invalid_token_url', description: `the token URL ${problem}` };
-  const clientSecret = await deps.envelope.open(client.sealedClientSecret, clientSecretBinding(client));
   const credentials = await openCredentials(deps.envelope, secret);
-  if (typeof clientSecret !== 'string' || typeof credentials.refresh_token !== 'string') {
+  if (typeof credentials.refresh_token !== 'string') {
     return { kind: 'permanent', error: 'invalid_grant', description: 'the secret holds no refresh token' };
   }
-  const outcome = await refreshAtTokenEndpoint(
-    {
-      tokenUrl: client.tokenUrl,
-      clientId: client.clientId,
-      clientSecret,
-      authMethod: client.authMethod,
-      scopes: client.scopes,
-    },
-    credentials.refresh_token,
-    { timeoutMs: deps.config.refreshTimeoutMs, allowHttp: new URL(client.tokenUrl).protocol === 'http:' },
-  );
+  const outcome = await requestProviderTokens(deps, client, {
+    type: 'refresh_token',
+    refreshToken: credentials.refresh_token,
+  });
   if (outcome.kind !== 'success') return outcome;
   // Keep what the provider did not send: the old refresh token, and a lifetime from the client.
   return {
     ...outcome,
     refreshToken: outcome.refreshToken ?? credentials.refresh_token,
-    expiresIn: outcome.expiresIn ?? client.defaultExpiresIn ?? deps.config.defaultTokenLifetimeSeconds,
+    expiresIn: tokenLifetime(deps, client, outcome.expiresIn),
   };
 }
 
 async function sealSuccess(
   deps: Deps,
   secret: SecretRecord,
-  outcome: Extract<RefreshOutcome, { kind: 'success' }>,
+  outcome: Extract<TokenOutcome, { kind: 'success' }>,
 ) {
   // talkToProvider has filled in the refresh token and lifetime the provider may have left out.
   const expiresIn = outcome.expiresIn ?? deps.config.defaultTokenLifetimeSeconds;
-  const credentials = {
-    access_token: outcome.accessToken,
-    refresh_token: outcome.refreshToken,
-    expires_in: expiresIn,
-  };
+  const credentials = tokenCredentials({ ...outcome, expiresIn });
   const sealedCredentials = await deps.envelope.seal(credentials, secretBinding(secret));
   return {
     fields: (at: Date) => ({

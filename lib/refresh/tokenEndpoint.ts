@@ -10,7 +10,7 @@ export interface TokenClient {
   readonly scopes: readonly string[];
 }
 
-export type RefreshOutcome =
+export type TokenOutcome =
   | {
       readonly kind: 'success';
       readonly accessToken: string;
@@ -26,11 +26,6 @@ export type RefreshOutcome =
       readonly description: string;
     };
 
-/**
- * The OAuth error codes after which retrying with the same refresh token cannot succeed
- * (RFC 6749 §5.2). Anything else the provider says with a 4xx is treated the same way, since
- * our request would not change; 5xx, 429 and network faults are transient.
- */
 /** Ten years: what the API accepts as expires_in; a provider's larger value is taken as this. */
 const MAX_EXPIRES_IN = 315_360_000;
 
@@ -39,14 +34,34 @@ function bounded(text: string, max = 1000): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
+/**
+ * The OAuth error codes after which retrying the same request cannot succeed (RFC 6749 §5.2).
+ * Anything else the provider says with a 4xx is treated the same way, since our request would not
+ * change; 5xx, 429 and network faults are transient.
+ */
 const PERMANENT_ERRORS = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client', 'invalid_scope']);
 
-/** Runs the RFC 6749 §6 refresh_token grant and classifies what happened. Never throws. */
-export async function refreshAtTokenEndpoint(
+/** What is asked of the token endpoint. */
+export type TokenGrant =
+  /** RFC 6749 §6: new tokens for a refresh token. */
+  | { readonly type: 'refresh_token'; readonly refreshToken: string }
+  /** RFC 6749 §4.1.3: a user's authorization code, with the PKCE verifier when a challenge was sent. */
+  | {
+      readonly type: 'authorization_code';
+      readonly code: string;
+      readonly state: string;
+      readonly redirectUri: string;
+      readonly codeVerifier: string | null;
+    }
+  /** RFC 6749 §4.4: a token for the client itself. */
+  | { readonly type: 'client_credentials' };
+
+/** Runs a grant at the auth-client's token endpoint and classifies what happened. Never throws. */
+export async function requestTokens(
   client: TokenClient,
-  refreshToken: string,
+  grant: TokenGrant,
   options: { timeoutMs: number; allowHttp: boolean },
-): Promise<RefreshOutcome> {
+): Promise<TokenOutcome> {
   const as: oauth.AuthorizationServer = {
     issuer: new URL(client.tokenUrl).origin,
     token_endpoint: client.tokenUrl,
@@ -56,14 +71,49 @@ export async function refreshAtTokenEndpoint(
     client.authMethod === 'client_secret_post'
       ? oauth.ClientSecretPost(client.clientSecret)
       : oauth.ClientSecretBasic(client.clientSecret);
+  const requestOptions = {
+    signal: AbortSignal.timeout(options.timeoutMs),
+    [oauth.customFetch]: safeFetch,
+    [oauth.allowInsecureRequests]: options.allowHttp,
+  };
+  const scope = client.scopes.length > 0 ? { scope: client.scopes.join(' ') } : undefined;
   let response: Response;
   try {
-    response = await oauth.refreshTokenGrantRequest(as, oauthClient, clientAuth, refreshToken, {
-      signal: AbortSignal.timeout(options.timeoutMs),
-      [oauth.customFetch]: safeFetch,
-      [oauth.allowInsecureRequests]: options.allowHttp,
-      ...(client.scopes.length > 0 ? { additionalParameters: { scope: client.scopes.join(' ') } } : {}),
-    });
+    switch (grant.type) {
+      case 'refresh_token':
+        response = await oauth.refreshTokenGrantRequest(as, oauthClient, clientAuth, grant.refreshToken, {
+          ...requestOptions,
+          ...(scope ? { additionalParameters: scope } : {}),
+        });
+        break;
+      case 'authorization_code':
+        response = await oauth.authorizationCodeGrantRequest(
+          as,
+          oauthClient,
+          clientAuth,
+          // The state was checked by the caller (it found the session by it); `iss`, when the
+          // provider sends one, is not: an auth-client does not name its issuer.
+          oauth.validateAuthResponse(
+            as,
+            oauthClient,
+            new URLSearchParams({ code: grant.code, state: grant.state }),
+            grant.state,
+          ),
+          grant.redirectUri,
+          grant.codeVerifier ?? oauth.nopkce,
+          requestOptions,
+        );
+        break;
+      case 'client_credentials':
+        response = await oauth.clientCredentialsGrantRequest(
+          as,
+          oauthClient,
+          clientAuth,
+          scope ?? {},
+          requestOptions,
+        );
+        break;
+    }
   } catch (error) {
     return networkOutcome(error);
   }
@@ -82,7 +132,11 @@ export async function refreshAtTokenEndpoint(
     };
   }
   try {
-    const result = await oauth.processRefreshTokenResponse(as, oauthClient, response);
+    const result = await oauth.processGenericTokenEndpointResponse(
+      as,
+      oauthClient,
+      await withoutIdToken(response),
+    );
     return {
       kind: 'success',
       accessToken: result.access_token,
@@ -117,7 +171,28 @@ export async function refreshAtTokenEndpoint(
   }
 }
 
-function networkOutcome(error: unknown): RefreshOutcome {
+/**
+ * The token response without its ID token. The service keeps OAuth tokens, never identities, and
+ * validating an ID token needs the provider's issuer, which an auth-client does not name (and which
+ * often differs from the token endpoint's origin: Google's tokens come from another host than its
+ * issuer), so a provider's ID token would otherwise fail a good token response.
+ */
+async function withoutIdToken(response: Response): Promise<Response> {
+  if (response.status !== 200) return response;
+  const text = await response.text();
+  const init = { status: response.status, statusText: response.statusText, headers: response.headers };
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return new Response(text, init); // unreadable: the processing says so
+  }
+  if (typeof body !== 'object' || body === null || !('id_token' in body)) return new Response(text, init);
+  const { id_token: _idToken, ...rest } = body as Record<string, unknown>;
+  return new Response(JSON.stringify(rest), init);
+}
+
+function networkOutcome(error: unknown): TokenOutcome {
   // Errors raised inside Node's own modules may come from another realm (as under jest), so
   // they are recognised by their fields rather than with instanceof.
   const name = typeof error === 'object' && error !== null && 'name' in error ? String(error.name) : '';

@@ -4,19 +4,12 @@ import { isId } from '../ids';
 import { openCredentials, secretResource, type SecretResource } from '../secrets/view';
 import type { Services } from '../services';
 import { refreshSecret, type RefreshResult } from './refreshSecret';
-import type { RefreshOutcome } from './tokenEndpoint';
+import type { TokenOutcome } from './tokenEndpoint';
+import { UPSTREAM_STATUS, type TokenFailure } from './providerTokens';
 
 type Deps = Pick<Services, 'authClients' | 'secrets' | 'envelope' | 'config'>;
 
-type Transient = Extract<RefreshOutcome, { kind: 'transient' }>;
-
-const UPSTREAM_STATUS: Record<Transient['reason'], 502 | 503 | 504> = {
-  unavailable: 502,
-  bad_response: 502,
-  rate_limited: 503,
-  network: 503,
-  timeout: 504,
-};
+type Transient = Extract<TokenOutcome, { kind: 'transient' }>;
 
 /**
  * POST …/secrets/{id}/refresh: refreshes now and answers with the secret. A provider's
@@ -61,13 +54,11 @@ export async function refreshSecretNow(
   return secretResource(secret, await openCredentials(deps.envelope, secret), deps.config);
 }
 
-type Failure = Exclude<RefreshOutcome, { kind: 'success' }>;
-
 /**
  * What went wrong, if anything: this call's own outcome, or, for a call that waited on another
  * refresh, the outcome that answers it (see outcomeAnswering).
  */
-function failureOf(result: Exclude<RefreshResult, { kind: 'skipped' }>): Failure | undefined {
+function failureOf(result: Exclude<RefreshResult, { kind: 'skipped' }>): TokenFailure | undefined {
   if (result.kind === 'ran') return result.outcome.kind === 'success' ? undefined : result.outcome;
   const { answer } = result;
   if (answer === undefined) {

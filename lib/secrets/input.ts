@@ -2,7 +2,7 @@
 import * as z from 'zod';
 import { BadRequestError, ConflictError, ForbiddenError, ValidationError } from '../errors';
 import { jsonObject } from '../http/jsonObject';
-import { SECRET_STATES, type AuthClientType, type SecretState } from '../model';
+import { SECRET_STATES, type AuthClient, type SecretState } from '../model';
 
 /**
  * Reading auth-secret documents from request bodies. The document is loose in places (see
@@ -47,31 +47,47 @@ export interface SecretInput {
   readonly authClientId?: string;
 }
 
+/** The oauth2 credentials a secret holds: a client credentials token has no refresh token. */
 export interface OAuth2Credentials {
   readonly access_token: string;
-  readonly refresh_token: string;
+  readonly refresh_token?: string;
   readonly expires_in: number;
 }
+
+const expiresInSchema = z.union([
+  z.number().int().min(0).max(MAX_EXPIRES_IN),
+  z
+    .string()
+    .regex(/^\d{1,9}$/, 'must be a non-negative integer')
+    .transform(Number)
+    .pipe(z.number().max(MAX_EXPIRES_IN)),
+]);
 
 const oauth2CredentialsSchema = z
   .object({
     access_token: z.string().min(1).max(8192),
     refresh_token: z.string().min(1).max(8192),
-    expires_in: z.union([
-      z.number().int().min(0).max(MAX_EXPIRES_IN),
-      z
-        .string()
-        .regex(/^\d{1,9}$/, 'must be a non-negative integer')
-        .transform(Number)
-        .pipe(z.number().max(MAX_EXPIRES_IN)),
-    ]),
+    expires_in: expiresInSchema,
   })
   .strict();
 
+/** A client credentials token is renewed by requesting another: a refresh token is optional. */
+const clientCredentialsSchema = oauth2CredentialsSchema.partial({ refresh_token: true });
+
+/** What a POST body gives: credentials may be left out for a client_credentials auth-client. */
+export interface CreateSecretInput {
+  readonly attributes: {
+    readonly name: string;
+    /** Absent only when the credentials are: a secret whose token the service requests is `ready`. */
+    readonly state: SecretState | undefined;
+    readonly error: string | null;
+    readonly credentials: Record<string, unknown> | undefined;
+  };
+  readonly authClientId: string;
+}
+
 /** Reads a POST body: every required attribute and the auth-client relationship must be there. */
-export function readCreateSecret(body: unknown): Required<Pick<SecretInput, 'authClientId'>> & {
-  attributes: Required<Omit<SecretAttributesInput, 'error'>> & { error: string | null };
-} {
+export function readCreateSecret(body: unknown): CreateSecretInput {
   const resource = readResource(body);
   if (resource.id !== undefined) {
     throw new ForbiddenError('Secret ids are chosen by the server; leave out data.id.', {
@@ -86,8 +102,9 @@ export function readCreateSecret(body: unknown): Required<Pick<SecretInput, 'aut
     });
   }
   const { name, state, credentials } = attributes;
-  if (name === undefined || state === undefined || credentials === undefined) {
-    throw new Error('required attributes were not checked');
+  if (name === undefined) throw new Error('required attributes were not checked');
+  if (credentials !== undefined && state === undefined) {
+    throw new ValidationError('state is required.', { source: { pointer: '/data/attributes/state' } });
   }
   return { attributes: { name, state, credentials, error: attributes.error ?? null }, authClientId };
 }
@@ -103,13 +120,15 @@ export function readPatchSecret(body: unknown, secretId: string): SecretInput {
   return { attributes: readAttributes(resource.attributes, false), authClientId: readAuthClientId(resource) };
 }
 
-/** Checks credentials against the auth-client's type; oauth2 credentials come back normalised. */
+/** Checks credentials against the auth-client's type and grant; oauth2 credentials come back normalised. */
 export function readCredentials(
-  type: AuthClientType,
+  client: Pick<AuthClient, 'type' | 'grantType'>,
   credentials: Record<string, unknown>,
 ): Record<string, unknown> {
-  if (type === 'other') return credentials;
-  const parsed = oauth2CredentialsSchema.safeParse(credentials);
+  if (client.type === 'other') return credentials;
+  const schema =
+    client.grantType === 'client_credentials' ? clientCredentialsSchema : oauth2CredentialsSchema;
+  const parsed = schema.safeParse(credentials);
   if (!parsed.success) throw toValidationError(parsed.error, '/data/attributes/credentials');
   return parsed.data satisfies OAuth2Credentials;
 }
@@ -135,7 +154,11 @@ function readAttributes(
   const writable = Object.fromEntries(
     Object.entries(attributes ?? {}).filter(([name]) => !READ_ONLY_ATTRIBUTES.includes(name)),
   );
-  const schema = required ? attributesSchema.partial({ error: true }) : attributesSchema.partial();
+  // The use case decides whether credentials (and with them state) may be left out: that depends on
+  // the auth-client's grant.
+  const schema = required
+    ? attributesSchema.partial({ error: true, state: true, credentials: true })
+    : attributesSchema.partial();
   const parsed = schema.safeParse(writable);
   if (!parsed.success) throw toValidationError(parsed.error, '/data/attributes');
   return parsed.data;

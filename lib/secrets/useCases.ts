@@ -2,11 +2,24 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { DecryptionError } from '../crypto/dataKeys';
 import { logError } from '../log';
 import { isId, newId } from '../ids';
-import { intervalDueFrom, type AuthClientType, type Membership, type SecretRecord } from '../model';
+import {
+  intervalDueFrom,
+  type AuthClient,
+  type AuthClientType,
+  type CredentialSource,
+  type Membership,
+  type SecretRecord,
+} from '../model';
 import { withOptimisticRetry } from '../store/optimisticRetry';
 import { AuthClientGoneError, type SecretListFilter, type SecretPageRequest } from '../store/ports';
 import type { Services } from '../services';
-import { readCredentials, type SecretInput } from './input';
+import { readCredentials, type CreateSecretInput, type SecretInput } from './input';
+import {
+  requestProviderTokens,
+  tokenCredentials,
+  tokenLifetime,
+  tokenRequestError,
+} from '../refresh/providerTokens';
 import { openCredentials, secretBinding, secretResource, type SecretResource } from './view';
 import { withChange } from '../events/change';
 import { requireRevision, type ExpectedRevision } from '../revisions';
@@ -75,19 +88,20 @@ export async function getSecretUnlessUnchanged(
 
 /**
  * Creates a secret: the auth-client must belong to the workspace's tenant, the credentials must
- * suit its type; they are sealed before the one conditional write.
+ * suit its type; they are sealed before the one conditional write. A secret of a
+ * client_credentials auth-client may come without credentials: its first token is requested now.
  */
 export async function createSecret(
   deps: Deps,
   membership: Membership,
-  input: {
-    attributes: Required<Omit<SecretInput['attributes'], 'error'>> & { error: string | null };
-    authClientId: string;
-  },
+  input: CreateSecretInput,
   now: Date = new Date(),
+  options: { source?: CredentialSource } = {},
 ): Promise<SecretResource> {
   const client = await findAuthClient(deps, membership, input.authClientId);
-  const credentials = readCredentials(client.type, input.attributes.credentials);
+  const given = input.attributes.credentials;
+  const credentials =
+    given !== undefined ? readCredentials(client, given) : await firstClientToken(deps, client);
   const id = newId(now.getTime());
   const timestamp = now.toISOString();
   const draft: SecretRecord = {
@@ -98,7 +112,7 @@ export async function createSecret(
     authClientId: client.id,
     authType: client.type,
     name: input.attributes.name,
-    state: input.attributes.state,
+    state: input.attributes.state ?? 'ready',
     error: input.attributes.error,
     sealedCredentials: '',
     expiresAt: expiresAt(client.type, credentials, now),
@@ -115,9 +129,21 @@ export async function createSecret(
   const secret = withChange(draft, 'auth_secret.created', now);
   secret.sealedCredentials = await deps.envelope.seal(credentials, secretBinding(secret));
   const stored = await whileAuthClientStays(() =>
-    deps.secrets.create(secret, { source: 'create', actorUserId: membership.userId }),
+    deps.secrets.create(secret, { source: options.source ?? 'create', actorUserId: membership.userId }),
   );
   return secretResource(stored, credentials, deps.config);
+}
+
+/** Credentials left out of a create: only a client_credentials auth-client can get them itself. */
+async function firstClientToken(deps: Deps, client: AuthClient): Promise<Record<string, unknown>> {
+  if (client.type !== 'oauth2' || client.grantType !== 'client_credentials') {
+    throw new ValidationError('credentials is required.', {
+      source: { pointer: '/data/attributes/credentials' },
+    });
+  }
+  const outcome = await requestProviderTokens(deps, client, { type: 'client_credentials' });
+  if (outcome.kind !== 'success') throw tokenRequestError(outcome, 'the client credentials request');
+  return tokenCredentials({ ...outcome, expiresIn: tokenLifetime(deps, client, outcome.expiresIn) });
 }
 
 /**
@@ -131,7 +157,7 @@ export async function patchSecret(
   secretId: string,
   input: SecretInput,
   now: () => Date = () => new Date(),
-  options: { ifMatch?: ExpectedRevision } = {},
+  options: { ifMatch?: ExpectedRevision; source?: CredentialSource } = {},
 ): Promise<SecretResource> {
   const client =
     input.authClientId === undefined ? undefined : await findAuthClient(deps, membership, input.authClientId);
@@ -150,7 +176,7 @@ export async function patchSecret(
       : undefined;
     const clientType = targetClient?.type;
     const given = input.attributes.credentials ?? (await openCredentials(deps.envelope, current));
-    const credentials = clientType ? readCredentials(clientType, given) : given;
+    const credentials = targetClient ? readCredentials(targetClient, given) : given;
     const at = now();
     const state = input.attributes.state ?? current.state;
     // Whoever puts a secret in error back to ready starts its failures over (and its give-up time).
@@ -180,7 +206,7 @@ export async function patchSecret(
       next.sealedCredentials = await deps.envelope.seal(credentials, secretBinding(next));
     }
     const change = credentialsChange
-      ? { source: 'patch' as const, actorUserId: membership.userId }
+      ? { source: options.source ?? 'patch', actorUserId: membership.userId }
       : undefined;
     const written = await whileAuthClientStays(() => deps.secrets.replace(next, current.version, change));
     return secretResource(written, credentials, deps.config);

@@ -142,6 +142,8 @@ export const keys = {
     pk: `IDEMPOTENCY#${userId}`,
     sk: keyHash,
   }),
+  /** A connect session, by the SHA-256 of its state (lib/connect): the callback finds it by the state. */
+  connectSession: (stateHash: string): Key => ({ pk: `CONNECT#${stateHash}`, sk: 'CONNECT' }),
   /** A secret of the v1 (Barbican) API: its own sort-key prefix, in the workspace's partition. */
   v1Secret: (workspaceId: string, secretId: string): Key => ({
     pk: `WS#${workspaceId}`,

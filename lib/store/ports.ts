@@ -8,6 +8,7 @@ import type { SecretEvent } from '../events/secretEvents';
 import type {
   ApiKeyRecord,
   AuditRecord,
+  ConnectSession,
   CredentialChange,
   SecretVersion,
   AuthClient,
@@ -348,4 +349,12 @@ export interface IdempotencyRepository {
   complete(userId: string, keyHash: string, claimToken: string, sealedAnswer: string): Promise<void>;
   /** Gives the key up (the request failed, so a retry runs it again), if the claim is still `claimToken`'s. */
   release(userId: string, keyHash: string, claimToken: string): Promise<void>;
+}
+
+/** Connect sessions (lib/connect): created once, taken once. */
+export interface ConnectSessionRepository {
+  /** Stores a new session; DynamoDB removes it some time after `removeAfter` if it is never taken. */
+  create(session: ConnectSession, removeAfter: Date): Promise<void>;
+  /** Removes the session of a state hash and returns it; undefined when there is none (or it was taken). */
+  take(stateHash: string): Promise<ConnectSession | undefined>;
 }

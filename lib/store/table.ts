@@ -202,6 +202,17 @@ export class Table {
   }
 
   /**
+   * Deletes an item and returns it as it was, or undefined when there was none. Of two requests
+   * deleting one item at once, exactly one gets it: an item taken this way is taken once.
+   */
+  async take(key: Key): Promise<Item | undefined> {
+    const { Attributes } = await retryingConflicts(() =>
+      this.client.send(new DeleteCommand({ TableName: this.name, Key: key, ReturnValues: 'ALL_OLD' })),
+    );
+    return Attributes;
+  }
+
+  /**
    * Updates an item if the condition holds: sets, removes and increments attributes in one
    * write, returning the item as it is afterwards; otherwise throws `ConditionFailedError`.
    */

@@ -5,6 +5,8 @@ import { thrown } from '../support/thrown';
 
 const CLIENT_ID = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
 const SECRET_ID = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c';
+const OAUTH2_CLIENT = { type: 'oauth2', grantType: 'authorization_code' } as const;
+const OTHER_CLIENT = { type: 'other', grantType: 'authorization_code' } as const;
 
 type Json = Record<string, unknown>;
 
@@ -80,6 +82,37 @@ describe('readCreateSecret: accepted documents', () => {
       error: 'invalid_grant',
       credentials: oauth2Credentials(),
     });
+  });
+});
+
+describe('readCreateSecret without credentials', () => {
+  test('leaves them to the use case (a client_credentials auth-client requests its own), state too', () => {
+    // Prepare
+    const document = createDocument((data: Json) => {
+      delete attributesOf(data).credentials;
+      delete attributesOf(data).state;
+    });
+
+    // Act
+    const input = readCreateSecret(document);
+
+    // Assess
+    expect(input.attributes.credentials).toBeUndefined();
+    expect(input.attributes.state).toBeUndefined();
+  });
+
+  test('still needs state when credentials are given', () => {
+    // Prepare
+    const document = createDocument((data: Json) => {
+      delete attributesOf(data).state;
+    });
+
+    // Act
+    const error = thrown(() => readCreateSecret(document));
+
+    // Assess
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({ source: { pointer: '/data/attributes/state' } });
   });
 });
 
@@ -171,14 +204,6 @@ describe('readCreateSecret: rejected documents name the pointer', () => {
       '/data/attributes/error',
       (data: Json) => {
         attributesOf(data).error = { message: 'x' };
-      },
-    ],
-    [
-      'no credentials',
-      ValidationError,
-      '/data/attributes/credentials',
-      (data: Json) => {
-        delete attributesOf(data).credentials;
       },
     ],
     [
@@ -345,7 +370,7 @@ describe('readPatchSecret', () => {
 describe('readCredentials', () => {
   test('oauth2 credentials are normalised: expires_in given as digits becomes a number', () => {
     // Act
-    const credentials = readCredentials('oauth2', {
+    const credentials = readCredentials(OAUTH2_CLIENT, {
       access_token: 'a',
       refresh_token: 'r',
       expires_in: '3600',
@@ -357,7 +382,7 @@ describe('readCredentials', () => {
 
   test('expires_in 0 is accepted', () => {
     // Act
-    const credentials = readCredentials('oauth2', { ...oauth2Credentials(), expires_in: 0 });
+    const credentials = readCredentials(OAUTH2_CLIENT, { ...oauth2Credentials(), expires_in: 0 });
 
     // Assess
     expect(credentials.expires_in).toBe(0);
@@ -368,7 +393,7 @@ describe('readCredentials', () => {
     const given = { api_key: 'k', nested: { list: [1, 2] }, expires_in: 'whenever' };
 
     // Act
-    const credentials = readCredentials('other', given);
+    const credentials = readCredentials(OTHER_CLIENT, given);
 
     // Assess
     expect(credentials).toEqual(given);
@@ -388,7 +413,7 @@ describe('readCredentials', () => {
     ['a property beyond the three', 'token_type', { ...oauth2Credentials(), token_type: 'Bearer' }],
   ])('oauth2 credentials with %s are refused at /data/attributes/credentials/%s', (_name, member, given) => {
     // Act
-    const error = thrown(() => readCredentials('oauth2', given));
+    const error = thrown(() => readCredentials(OAUTH2_CLIENT, given));
 
     // Assess
     expect(error).toBeInstanceOf(ValidationError);
@@ -419,7 +444,7 @@ describe('members named __proto__', () => {
     );
 
     // Assess
-    expect(JSON.stringify(readCredentials('other', create.attributes.credentials))).toBe(created);
+    expect(JSON.stringify(readCredentials(OTHER_CLIENT, create.attributes.credentials ?? {}))).toBe(created);
     expect(JSON.stringify(patch.attributes.credentials)).toBe(patched);
     expect(Object.getPrototypeOf(create.attributes.credentials)).toBe(Object.prototype);
   });
@@ -442,7 +467,7 @@ describe('members named __proto__', () => {
       'a member of oauth2 credentials',
       () =>
         readCredentials(
-          'oauth2',
+          OAUTH2_CLIENT,
           JSON.parse('{"access_token":"a","refresh_token":"r","expires_in":1,"__proto__":"x"}'),
         ),
       '/data/attributes/credentials/__proto__',

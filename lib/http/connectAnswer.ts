@@ -1,0 +1,58 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { ConnectOutcome } from '../connect/callback';
+
+/**
+ * How the OAuth callback answers the user's browser: a 303 to the session's return_url carrying
+ * the outcome, or, without one, a small page saying what happened. Neither lets the callback's own
+ * URL (with its code and state) leak onwards: no Referer, and a page that loads nothing.
+ */
+export function connectAnswer(outcome: ConnectOutcome): APIGatewayProxyStructuredResultV2 {
+  if (outcome.returnTo !== null) {
+    const location = new URL(outcome.returnTo);
+    const parameters =
+      outcome.kind === 'connected'
+        ? { auth_secret_id: outcome.secretId }
+        : { error: outcome.error, error_description: outcome.description };
+    for (const [name, value] of Object.entries(parameters)) location.searchParams.set(name, value);
+    if (outcome.session) location.searchParams.set('connect_session_id', outcome.session.id);
+    return { statusCode: 303, headers: { Location: location.href, ...PRIVATE_NAVIGATION } };
+  }
+  const page =
+    outcome.kind === 'connected'
+      ? {
+          status: 200,
+          title: 'Account connected',
+          text: 'The account is connected. You can close this window.',
+        }
+      : {
+          status: outcome.upstream ? 502 : 400,
+          title: 'The account was not connected',
+          text: `${outcome.description} (${outcome.error})`,
+        };
+  return {
+    statusCode: page.status,
+    headers: {
+      'Content-Type': 'text/html; charset=utf-8',
+      // Nothing to load, run, frame or submit: the page is text.
+      'Content-Security-Policy':
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+      ...PRIVATE_NAVIGATION,
+    },
+    body: [
+      '<!doctype html>',
+      '<html lang="en"><head><meta charset="utf-8">',
+      '<meta name="viewport" content="width=device-width, initial-scale=1">',
+      `<title>${escapeHtml(page.title)}</title>`,
+      '<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;line-height:1.5}</style>',
+      `</head><body><h1>${escapeHtml(page.title)}</h1><p>${escapeHtml(page.text)}</p></body></html>`,
+      '',
+    ].join('\n'),
+  };
+}
+
+/** The callback's URL carries a code and a state: no page the browser goes on to may see it. */
+const PRIVATE_NAVIGATION = { 'Referrer-Policy': 'no-referrer' };
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
+}
