@@ -4,20 +4,37 @@
 //
 // oidc-provider is ESM only, so it is kept out of jest's CommonJS module graph: the jest helper
 // (test/support/oauthServer.ts) spawns this script and talks to it over HTTP. Once listening it prints
-// one line of JSON on stdout: {"ready":true,"issuer":"http://127.0.0.1:<port>","tokenUrl":"…/token"}.
+// one line of JSON on stdout:
+//   {"ready":true,"issuer":"http://127.0.0.1:<port>","tokenUrl":"…/token","authorizationUrl":"…/auth",
+//    "registrationUrl":"…/reg"}
 //
 // Environment (all optional):
 //   PORT                    port to listen on (default 0: a free one), always on 127.0.0.1
-//   ACCESS_TOKEN_TTL        access token lifetime in seconds (default 3600)
+//   ACCESS_TOKEN_TTL        access token lifetime in seconds (default 3600), client_credentials too
 //   REFRESH_TOKEN_TTL       refresh token lifetime in seconds (default 14 days)
 //   STRICT_CLIENT_AUTH=0    accept what oidc-provider itself accepts (see "strict client authentication")
 //   EXIT_ON_STDIN_END=1     exit when stdin closes (the jest helper sets this so that a crashed test
 //                           runner does not leave this process behind)
 //
+// The browser side (authorization code flow): GET /auth redirects to /interaction/<uid>, a plain HTML
+// login page (form id "login": username, password; accounts in ACCOUNTS below), then a consent page
+// (form id "allow" and form id "deny"). Allow grants every scope asked for; Deny ends the request with
+// error=access_denied at the client's redirect_uri. The forms are plain <form method="post"> with
+// <input name=…>, so that test/support/oauthBrowser.ts can drive them without a browser.
+//
+// Refresh tokens in the code flow follow oidc-provider's defaults: one is issued only when the granted
+// scope has offline_access and the client may use the refresh_token grant, and oidc-provider drops
+// offline_access from an authorization request unless that request also says prompt=consent.
+//
+// Clients: the static ones below, plus any registered at /reg (RFC 7591 dynamic client registration,
+// open: no initial access token) — that is how a test gets a client whose redirect_uri is only known
+// at run time.
+//
 // Test-only control endpoints, answered before oidc-provider sees the request:
 //   POST /test/mint         {"clientId","accountId"?,"scope"?,"expiresIn"?} -> {"refresh_token"}
 //   POST /test/fault        {"mode":"none"|"503"|"429"|"hang"|"slow"|"omit-expires-in","count"?,"retryAfter"?,"delayMs"?}
-//   GET  /test/stats        -> {"tokenRequests","refreshGrants"}
+//                           (applies to every token request, whatever its grant_type)
+//   GET  /test/stats        -> {"tokenRequests","refreshGrants","authorizationCodeGrants","clientCredentialsGrants"}
 //   POST /test/reset-stats
 //
 // Strict client authentication (on unless STRICT_CLIENT_AUTH=0): oidc-provider accepts a client's
@@ -34,7 +51,17 @@ import { URL, URLSearchParams } from 'node:url';
 
 const HOST = '127.0.0.1';
 const TOKEN_PATH = '/token';
+const AUTHORIZATION_PATH = '/auth';
+const REGISTRATION_PATH = '/reg';
 const MAX_BODY = 56 * 1024;
+/** /interaction/<uid> (the page) and /interaction/<uid>/<action> (what its forms post to). */
+const INTERACTION_PATH = /^\/interaction\/([A-Za-z0-9_-]+)(?:\/(login|confirm|abort))?$/;
+/** Which /test/stats counter a token request of each grant_type adds to (besides tokenRequests). */
+const GRANT_COUNTERS = {
+  refresh_token: 'refreshGrants',
+  authorization_code: 'authorizationCodeGrants',
+  client_credentials: 'clientCredentialsGrants',
+};
 const accessTokenTtl = positiveInt(process.env.ACCESS_TOKEN_TTL, 3600);
 const refreshTokenTtl = positiveInt(process.env.REFRESH_TOKEN_TTL, 14 * 24 * 3600);
 const strictClientAuth = process.env.STRICT_CLIENT_AUTH !== '0';
@@ -63,9 +90,26 @@ const clients = [
     client_secret: 'norotate-secret',
     token_endpoint_auth_method: 'client_secret_basic',
   },
+  {
+    // A machine client: no browser, no user, no refresh token.
+    client_id: 'cc-client',
+    client_secret: 'cc-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    scope: 'api:read api:write',
+  },
 ];
+/** client_id -> token_endpoint_auth_method, for the strict check; registered clients are added as they come. */
 const authMethodOf = new Map(clients.map((client) => [client.client_id, client.token_endpoint_auth_method]));
 const NO_ROTATION = new Set(['norotate-client']);
+
+/** Who can sign in on the login page (username -> password); the username is the account id (sub). */
+const ACCOUNTS = new Map([
+  ['alice', 'wonderland'],
+  ['bob', 'builder'],
+]);
 
 // oidc-provider's warnings that are expected in this setup: Node 20 is below its supported runtime, the
 // in-memory adapter is the point of a test server, and we hand it an already-read token request body.
@@ -85,8 +129,12 @@ const { default: Provider } = await import('oidc-provider');
 /** The test controls' state. */
 const state = {
   fault: { mode: 'none', remaining: Infinity, retryAfter: 1, delayMs: 1000 },
-  stats: { tokenRequests: 0, refreshGrants: 0 },
+  stats: emptyStats(),
 };
+
+function emptyStats() {
+  return { tokenRequests: 0, refreshGrants: 0, authorizationCodeGrants: 0, clientCredentialsGrants: 0 };
+}
 
 const server = createServer();
 server.on('request', (req, res) => {
@@ -106,7 +154,15 @@ const issuer = `http://${HOST}:${port}`;
 const provider = createProvider(issuer);
 const providerCallback = provider.callback();
 
-process.stdout.write(`${JSON.stringify({ ready: true, issuer, tokenUrl: `${issuer}${TOKEN_PATH}` })}\n`);
+process.stdout.write(
+  `${JSON.stringify({
+    ready: true,
+    issuer,
+    tokenUrl: `${issuer}${TOKEN_PATH}`,
+    authorizationUrl: `${issuer}${AUTHORIZATION_PATH}`,
+    registrationUrl: `${issuer}${REGISTRATION_PATH}`,
+  })}\n`,
+);
 
 let stopping = false;
 function shutdown() {
@@ -132,15 +188,22 @@ function createProvider(issuerUrl) {
     clients,
     jwks: { keys: [signingKey] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
-    scopes: ['openid', 'offline_access'],
-    routes: { token: TOKEN_PATH },
+    // Listed scopes are the ones a client's `scope` metadata can restrict; api:* are for client_credentials.
+    scopes: ['openid', 'offline_access', 'api:read', 'api:write'],
+    routes: { token: TOKEN_PATH, authorization: AUTHORIZATION_PATH, registration: REGISTRATION_PATH },
+    // Our own pages (see interaction() below) instead of oidc-provider's development-only ones.
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     features: {
       devInteractions: { enabled: false },
       revocation: { enabled: true },
+      clientCredentials: { enabled: true },
+      // Open registration (no initial access token): tests register clients with their own redirect_uris.
+      registration: { enabled: true },
     },
-    // Accounts are whatever /test/mint was given.
+    // Accounts are the ACCOUNTS that sign in on the login page, or whatever /test/mint was given.
     findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
-    issueRefreshToken: () => true,
+    // issueRefreshToken is oidc-provider's default: only when the granted scope has offline_access and the
+    // client may use the refresh_token grant (refresh grants themselves rotate by rotateRefreshToken).
     rotateRefreshToken: (ctx) => !NO_ROTATION.has(ctx.oidc.client?.clientId),
     ttl: {
       AccessToken: accessTokenTtl,
@@ -168,6 +231,10 @@ function createProvider(issuerUrl) {
     if (ctx.req.omitExpiresIn) delete body.expires_in;
   });
 
+  instance.on('registration_create.success', (_ctx, client) => {
+    authMethodOf.set(client.clientId, client.clientAuthMethod);
+  });
+
   return instance;
 }
 
@@ -176,6 +243,9 @@ async function handle(req, res) {
 
   if (path.startsWith('/test/')) return control(req, res, path);
 
+  const interactionPath = INTERACTION_PATH.exec(path);
+  if (interactionPath) return interaction(req, res, interactionPath[1], interactionPath[2]);
+
   if (req.method === 'POST' && path === TOKEN_PATH) {
     // Read the form here so that grant_type and client authentication can be looked at before
     // oidc-provider runs; it then takes the body from req.body.
@@ -183,7 +253,8 @@ async function handle(req, res) {
     req.body = raw;
     const params = new URLSearchParams(raw.toString('utf8'));
     state.stats.tokenRequests += 1;
-    if (params.get('grant_type') === 'refresh_token') state.stats.refreshGrants += 1;
+    const counter = GRANT_COUNTERS[params.get('grant_type') ?? ''];
+    if (counter) state.stats[counter] += 1;
 
     const fault = takeFault();
     switch (fault) {
@@ -229,6 +300,148 @@ async function handle(req, res) {
   }
 
   return providerCallback(req, res);
+}
+
+/**
+ * The login and consent pages, and what their forms post to. oidc-provider finds the interaction by its
+ * cookie (path /interaction/<uid>); the uid in the path must be that interaction's.
+ */
+async function interaction(req, res, uid, action) {
+  let details;
+  try {
+    details = await provider.interactionDetails(req, res);
+  } catch (error) {
+    // No or expired interaction cookie: what a browser sees after a restart or a long pause.
+    return sendHtml(res, 400, errorPage(`The sign-in request is no longer valid (${error.message}).`));
+  }
+  if (details.uid !== uid)
+    return sendHtml(res, 400, errorPage('This page belongs to another sign-in request.'));
+  const { prompt, params } = details;
+
+  if (action === undefined) {
+    if (req.method !== 'GET') return sendHtml(res, 405, errorPage('Use GET for this page.'));
+    if (prompt.name === 'login') return sendHtml(res, 200, loginPage(uid, params));
+    if (prompt.name === 'consent') return sendHtml(res, 200, consentPage(uid, params));
+    return sendHtml(res, 501, errorPage(`No page for the ${prompt.name} prompt.`));
+  }
+
+  if (req.method !== 'POST') return sendHtml(res, 405, errorPage('Use POST for this action.'));
+  const form = new URLSearchParams((await readBody(req)).toString('utf8'));
+
+  switch (action) {
+    case 'login': {
+      if (prompt.name !== 'login')
+        return sendHtml(res, 400, errorPage('Signing in is not what this request needs now.'));
+      const username = form.get('username') ?? '';
+      if (!ACCOUNTS.has(username) || ACCOUNTS.get(username) !== form.get('password')) {
+        // The same form again, the interaction untouched: the user may try once more.
+        return sendHtml(res, 200, loginPage(uid, params, { username, error: 'Wrong username or password.' }));
+      }
+      return provider.interactionFinished(
+        req,
+        res,
+        { login: { accountId: username } },
+        { mergeWithLastSubmission: false },
+      );
+    }
+
+    case 'confirm': {
+      if (prompt.name !== 'consent')
+        return sendHtml(res, 400, errorPage('There is nothing to consent to now.'));
+      // As oidc-provider's own development pages do: grant what is missing, on the grant the request
+      // already has (a repeated consent) or a new one.
+      const grant = details.grantId
+        ? await provider.Grant.find(details.grantId)
+        : new provider.Grant({ accountId: details.session.accountId, clientId: params.client_id });
+      const missing = prompt.details;
+      if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+      if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+      for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
+        grant.addResourceScope(indicator, scopes.join(' '));
+      }
+      const grantId = await grant.save();
+      return provider.interactionFinished(
+        req,
+        res,
+        { consent: { grantId } },
+        { mergeWithLastSubmission: true },
+      );
+    }
+
+    case 'abort':
+      // oidc-provider turns this into error=access_denied&error_description=…&state=… at the redirect_uri.
+      return provider.interactionFinished(
+        req,
+        res,
+        { error: 'access_denied', error_description: 'The user denied the authorization request.' },
+        { mergeWithLastSubmission: false },
+      );
+
+    default:
+      return sendHtml(res, 404, errorPage('No such action.'));
+  }
+}
+
+function loginPage(uid, params, { username = '', error } = {}) {
+  return htmlPage(
+    'Sign in',
+    `<h1>Sign in</h1>
+<p>to continue to <code>${escapeHtml(params.client_id)}</code></p>
+${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>\n` : ''}<form id="login" method="post" action="/interaction/${escapeHtml(uid)}/login">
+<label>Username <input name="username" value="${escapeHtml(username)}" autocomplete="username"></label>
+<label>Password <input name="password" type="password" value="" autocomplete="current-password"></label>
+<button type="submit">Sign in</button>
+</form>`,
+  );
+}
+
+function consentPage(uid, params) {
+  const scopes = String(params.scope ?? '')
+    .split(' ')
+    .filter(Boolean)
+    .map((scope) => `<li><code>${escapeHtml(scope)}</code></li>`)
+    .join('\n');
+  return htmlPage(
+    'Authorize',
+    `<h1>Authorize <code>${escapeHtml(params.client_id)}</code></h1>
+<p>This application asks for:</p>
+<ul>
+${scopes}
+</ul>
+<form id="allow" method="post" action="/interaction/${escapeHtml(uid)}/confirm">
+<button type="submit">Allow</button>
+</form>
+<form id="deny" method="post" action="/interaction/${escapeHtml(uid)}/abort">
+<button type="submit">Deny</button>
+</form>`,
+  );
+}
+
+function errorPage(message) {
+  return htmlPage('Error', `<h1>Error</h1>\n<p class="error" role="alert">${escapeHtml(message)}</p>`);
+}
+
+function htmlPage(title, body) {
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>
+<body>
+${body}
+</body>
+</html>
+`;
+}
+
+function escapeHtml(value) {
+  return String(value).replace(
+    /[&<>"']/g,
+    (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char],
+  );
+}
+
+function sendHtml(res, status, html) {
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(html);
 }
 
 /** Which fault, if any, applies to this token request (and counts it down). */
@@ -292,7 +505,7 @@ async function control(req, res, path) {
 
   switch (path) {
     case '/test/reset-stats':
-      state.stats = { tokenRequests: 0, refreshGrants: 0 };
+      state.stats = emptyStats();
       return sendJson(res, 200, state.stats);
 
     case '/test/fault': {

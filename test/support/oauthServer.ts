@@ -8,18 +8,39 @@ import { resolve } from 'node:path';
  * A real OAuth 2.0 authorization server (oidc-provider, in its own process: it is ESM only and stays
  * out of jest's CommonJS module graph). See test/support/oauth-server.mjs for what it is configured with.
  *
- * Clients (grants authorization_code + refresh_token, redirect_uri http://127.0.0.1/cb):
+ * Clients ({@link OAUTH_CLIENTS}: grants authorization_code + refresh_token, redirect_uri
+ * http://127.0.0.1/cb):
  * - `basic-client`: client_secret_basic, secret {@link OAUTH_CLIENTS}.basic.secret (needs RFC 6749
  *   Appendix B form-encoding in the Authorization header); refresh tokens rotate.
  * - `post-client`: client_secret_post, secret `post-secret`; refresh tokens rotate.
  * - `norotate-client`: client_secret_basic, secret `norotate-secret`; refresh tokens are not rotated
  *   and a refresh response carries no refresh_token.
+ *
+ * and {@link OAUTH_CC_CLIENT} `cc-client`: client_secret_basic, secret `cc-secret`, grant
+ * client_credentials only, scope `api:read api:write`. Clients with a redirect_uri chosen at run time
+ * come from {@link OAuthServer.registerClient}.
+ *
+ * The authorization code flow runs through real login and consent pages (drive them with
+ * test/support/oauthBrowser.ts) for the accounts in {@link OAUTH_ACCOUNTS}. oidc-provider issues a
+ * refresh token in that flow only when the authorization request asked for `offline_access` together
+ * with `prompt=consent` (without prompt=consent it silently drops offline_access) and the client may
+ * use the refresh_token grant. The authorization response carries `iss` (RFC 9207), and a token
+ * response to a request with the `openid` scope carries an id_token whose `iss` is {@link issuer} and
+ * whose `aud` is the client id.
  */
 export interface OAuthServer {
   /** e.g. http://127.0.0.1:41234 */
   readonly issuer: string;
   /** `${issuer}/token` */
   readonly tokenUrl: string;
+  /** `${issuer}/auth`, the authorization endpoint (as discovery announces it). */
+  readonly authorizationUrl: string;
+  /**
+   * Registers a confidential client by RFC 7591 dynamic registration, for a redirect URI that is only
+   * known at run time. Grants authorization_code + refresh_token; it authenticates at the token
+   * endpoint with `authMethod` only (the strict check applies to it as to the static clients).
+   */
+  registerClient(options: RegisterClientOptions): Promise<OAuthClient>;
   /** Mints a Grant and a refresh token for it, as if the user had gone through the browser flow. */
   mintRefreshToken(clientId: string, accountId?: string, options?: MintOptions): Promise<string>;
   /**
@@ -32,7 +53,13 @@ export interface OAuthServer {
     count?: number,
     options?: { retryAfter?: number; delayMs?: number },
   ): Promise<void>;
-  /** Token-endpoint requests seen since start or the last resetStats(), faulted ones included. */
+  /**
+   * Token-endpoint requests seen since start or the last resetStats(), faulted ones included.
+   *
+   * `authorizationCodeGrants` and `clientCredentialsGrants` are non-enumerable properties of the
+   * returned object, so that the older `toEqual({ tokenRequests, refreshGrants })` assertions keep
+   * passing: read them directly, or compare with `toMatchObject`.
+   */
   stats(): Promise<OAuthServerStats>;
   resetStats(): Promise<void>;
   /** Stops the server (by the PID this helper started) and waits for it to exit. */
@@ -46,6 +73,32 @@ export interface OAuthServerStats {
   tokenRequests: number;
   /** Those with grant_type=refresh_token. */
   refreshGrants: number;
+  /** Those with grant_type=authorization_code. */
+  authorizationCodeGrants: number;
+  /** Those with grant_type=client_credentials. */
+  clientCredentialsGrants: number;
+}
+
+export type OAuthClientAuthMethod = 'client_secret_basic' | 'client_secret_post';
+
+/** A confidential client of the OAuth server: what a service needs to authenticate as it. */
+export interface OAuthClient {
+  readonly clientId: string;
+  readonly secret: string;
+  readonly method: OAuthClientAuthMethod;
+}
+
+export interface RegisterClientOptions {
+  /** Where the provider may send the browser back to, e.g. `http://127.0.0.1:<port>/v2/oauth/callback`. */
+  redirectUris: string[];
+  authMethod: OAuthClientAuthMethod;
+  /**
+   * The scopes the client may ask for, space-separated (oidc-provider refuses others among the ones it
+   * knows: openid, offline_access, api:read, api:write). Default: no restriction.
+   */
+  scope?: string;
+  /** Default 'registered-client'. */
+  clientName?: string;
 }
 
 export interface MintOptions {
@@ -72,10 +125,29 @@ export interface OAuthServerOptions {
   startTimeoutMs?: number;
 }
 
+/** The static clients that hold refresh tokens (authorization_code + refresh_token). */
 export const OAUTH_CLIENTS = {
   basic: { clientId: 'basic-client', secret: 'basic secret:with/odd&chars', method: 'client_secret_basic' },
   post: { clientId: 'post-client', secret: 'post-secret', method: 'client_secret_post' },
   norotate: { clientId: 'norotate-client', secret: 'norotate-secret', method: 'client_secret_basic' },
+} as const satisfies Record<string, OAuthClient>;
+
+/**
+ * The client_credentials client. Not in {@link OAUTH_CLIENTS}: suites iterate over those as clients
+ * that hold refresh tokens, which this one never does.
+ */
+export const OAUTH_CC_CLIENT = {
+  clientId: 'cc-client',
+  secret: 'cc-secret',
+  method: 'client_secret_basic',
+  /** What it may ask for; a request without `scope` gets a token without one. */
+  scope: 'api:read api:write',
+} as const satisfies OAuthClient & { scope: string };
+
+/** Who can sign in on the server's login page; the username is the account id (the `sub`). */
+export const OAUTH_ACCOUNTS = {
+  alice: { username: 'alice', password: 'wonderland' },
+  bob: { username: 'bob', password: 'builder' },
 } as const;
 
 const SCRIPT = resolve(
@@ -97,14 +169,14 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
     stderr = (stderr + chunk.toString()).slice(-20_000);
   });
 
-  let ready: { issuer: string; tokenUrl: string };
+  let ready: ReadyLine;
   try {
     ready = await waitForReady(child, options.startTimeoutMs ?? 60_000, () => stderr);
   } catch (error) {
     await terminate(child);
     throw error;
   }
-  const { issuer, tokenUrl } = ready;
+  const { issuer, tokenUrl, authorizationUrl, registrationUrl } = ready;
   // A suite that forgets stop() must not keep jest alive: nothing here holds its event loop open, and
   // when jest exits, the server sees its stdin end and exits too.
   child.unref();
@@ -125,6 +197,27 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
   return {
     issuer,
     tokenUrl,
+    authorizationUrl,
+    registerClient: async ({ redirectUris, authMethod, scope, clientName = 'registered-client' }) => {
+      const response = await fetch(registrationUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          client_name: clientName,
+          redirect_uris: redirectUris,
+          response_types: ['code'],
+          grant_types: ['authorization_code', 'refresh_token'],
+          token_endpoint_auth_method: authMethod,
+          ...(scope === undefined ? {} : { scope }),
+        }),
+      });
+      const text = await response.text();
+      if (response.status !== 201) {
+        throw new Error(`test OAuth server refused the client registration: ${response.status} ${text}`);
+      }
+      const registered = JSON.parse(text) as { client_id: string; client_secret: string };
+      return { clientId: registered.client_id, secret: registered.client_secret, method: authMethod };
+    },
     mintRefreshToken: async (clientId, accountId = 'user-1', mint = {}) => {
       const { refresh_token } = await control<{ refresh_token: string }>('POST', '/test/mint', {
         clientId,
@@ -136,7 +229,15 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
     setFault: async (mode, count, fault = {}) => {
       await control('POST', '/test/fault', { mode, ...(count === undefined ? {} : { count }), ...fault });
     },
-    stats: () => control<OAuthServerStats>('GET', '/test/stats'),
+    stats: async () => {
+      const { tokenRequests, refreshGrants, authorizationCodeGrants, clientCredentialsGrants } =
+        await control<OAuthServerStats>('GET', '/test/stats');
+      // Hidden from toEqual (see OAuthServer.stats) but there to read.
+      return Object.defineProperties({ tokenRequests, refreshGrants } as OAuthServerStats, {
+        authorizationCodeGrants: { value: authorizationCodeGrants, enumerable: false },
+        clientCredentialsGrants: { value: clientCredentialsGrants, enumerable: false },
+      });
+    },
     resetStats: async () => {
       await control('POST', '/test/reset-stats', {});
     },
@@ -144,11 +245,15 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
   };
 }
 
-function waitForReady(
-  child: ChildProcess,
-  timeoutMs: number,
-  stderr: () => string,
-): Promise<{ issuer: string; tokenUrl: string }> {
+/** The line oauth-server.mjs prints once it listens. */
+interface ReadyLine {
+  issuer: string;
+  tokenUrl: string;
+  authorizationUrl: string;
+  registrationUrl: string;
+}
+
+function waitForReady(child: ChildProcess, timeoutMs: number, stderr: () => string): Promise<ReadyLine> {
   return new Promise((resolveReady, reject) => {
     let stdout = '';
     const fail = (message: string) => {
@@ -168,7 +273,12 @@ function waitForReady(
           cleanup();
           // Keep draining stdout so that the child never blocks on a full pipe.
           child.stdout?.resume();
-          resolveReady({ issuer: parsed.issuer, tokenUrl: parsed.tokenUrl });
+          resolveReady({
+            issuer: parsed.issuer,
+            tokenUrl: parsed.tokenUrl,
+            authorizationUrl: parsed.authorizationUrl,
+            registrationUrl: parsed.registrationUrl,
+          });
           return;
         }
       }
@@ -189,10 +299,15 @@ function waitForReady(
   });
 }
 
-function isReady(value: unknown): value is { ready: true; issuer: string; tokenUrl: string } {
+function isReady(value: unknown): value is ReadyLine & { ready: true } {
   if (typeof value !== 'object' || value === null) return false;
   const record = value as Record<string, unknown>;
-  return record.ready === true && typeof record.issuer === 'string' && typeof record.tokenUrl === 'string';
+  return (
+    record.ready === true &&
+    (['issuer', 'tokenUrl', 'authorizationUrl', 'registrationUrl'] as const).every(
+      (key) => typeof record[key] === 'string',
+    )
+  );
 }
 
 async function terminate(child: ChildProcess): Promise<void> {
@@ -217,17 +332,18 @@ function signal(pid: number, name: NodeJS.Signals): void {
 }
 
 /**
- * Registers one of the OAuth server's clients as an oauth2 auth-client of `tenantId`, with the
- * id, secret and authentication method the server expects of it.
+ * Registers one of the OAuth server's clients (a static one by its {@link OAUTH_CLIENTS} key, or any
+ * {@link OAuthClient}, e.g. {@link OAUTH_CC_CLIENT} or one from registerClient) as an oauth2
+ * auth-client of `tenantId`, with the id, secret and authentication method the server expects of it.
  */
 export async function registerOAuthClient(
   services: Services,
   tenantId: string,
   oauth: Pick<OAuthServer, 'tokenUrl'>,
-  kind: keyof typeof OAUTH_CLIENTS,
+  kind: keyof typeof OAUTH_CLIENTS | OAuthClient,
   extra: { defaultExpiresIn?: number; refreshIntervalSeconds?: number } = {},
 ): Promise<string> {
-  const client = OAUTH_CLIENTS[kind];
+  const client = typeof kind === 'string' ? OAUTH_CLIENTS[kind] : kind;
   const { id } = await createAuthClient(services, {
     tenantId,
     name: client.clientId,
