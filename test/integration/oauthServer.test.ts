@@ -243,7 +243,7 @@ describe('test OAuth server (oidc-provider in a child process)', () => {
 
   it('counts token endpoint requests, faulted ones included, until reset', async () => {
     await server.resetStats();
-    expect(await server.stats()).toEqual({ tokenRequests: 0, refreshGrants: 0 });
+    expect(await server.stats()).toMatchObject({ tokenRequests: 0, refreshGrants: 0 });
 
     const minted = await server.mintRefreshToken('basic-client');
     await server.setFault('503', 1);
@@ -260,12 +260,12 @@ describe('test OAuth server (oidc-provider in a child process)', () => {
         }),
       })
     ).text();
-    expect(await server.stats()).toEqual({ tokenRequests: 3, refreshGrants: 2 });
+    expect(await server.stats()).toMatchObject({ tokenRequests: 3, refreshGrants: 2 });
 
     await (await tokenRequest({ grant_type: 'client_credentials' }, OAUTH_CC_CLIENT)).text();
     const counted = await server.stats();
     // The newer counters are there to read, but hidden from toEqual (see OAuthServer.stats).
-    expect(counted).toEqual({ tokenRequests: 4, refreshGrants: 2 });
+    expect(counted).toMatchObject({ tokenRequests: 4, refreshGrants: 2 });
     expect(counted).toMatchObject({
       tokenRequests: 4,
       refreshGrants: 2,
@@ -281,7 +281,7 @@ describe('test OAuth server (oidc-provider in a child process)', () => {
     });
 
     await server.resetStats();
-    expect(await server.stats()).toEqual({ tokenRequests: 0, refreshGrants: 0 });
+    expect(await server.stats()).toMatchObject({ tokenRequests: 0, refreshGrants: 0 });
     expect(await server.stats()).toMatchObject({ authorizationCodeGrants: 0, clientCredentialsGrants: 0 });
   });
 
@@ -294,7 +294,7 @@ describe('test OAuth server (oidc-provider in a child process)', () => {
     const statuses = responses.map((response) => response.status).sort();
     expect(statuses.filter((status) => status === 200)).toHaveLength(1);
     expect(statuses.filter((status) => status === 400)).toHaveLength(19);
-    expect(await server.stats()).toEqual({ tokenRequests: 20, refreshGrants: 20 });
+    expect(await server.stats()).toMatchObject({ tokenRequests: 20, refreshGrants: 20 });
 
     const winner = bodies.find((body) => body.refresh_token)?.refresh_token as string;
     expect((await refresh(winner)).status).toBe(400);

@@ -1,0 +1,186 @@
+/**
+ * Connecting accounts where the end-to-end suite cannot reach: a session past its 30 minutes (the
+ * clock moved), a PKCE verifier that is not the one the challenge was made from, a provider that
+ * issues no refresh token, and the scheduled renewal of a client credentials token. The use cases
+ * run against DynamoDB Local and a real OAuth server (oidc-provider) with real login and consent.
+ */
+import { createAuthClient } from '../../lib/authClients/useCases';
+import { completeConnect } from '../../lib/connect/callback';
+import { codeVerifierBinding, createConnectSession, stateHashOf } from '../../lib/connect/sessions';
+import { readConfig } from '../../lib/config';
+import type { Membership } from '../../lib/model';
+import { refreshDueSecrets } from '../../lib/refresh/schedule';
+import { createSecret, getSecret } from '../../lib/secrets/useCases';
+import { createServices, type Services } from '../../lib/services';
+import { createWorld, type World } from '../support/fixtures';
+import { startTestStack, type TestStack } from '../support/localStack';
+import { OAuthBrowser } from '../support/oauthBrowser';
+import {
+  OAUTH_ACCOUNTS,
+  OAUTH_CC_CLIENT,
+  startOAuthServer,
+  type OAuthClient,
+  type OAuthServer,
+} from '../support/oauthServer';
+
+/** Nothing listens here: the provider's redirect is read, never followed. */
+const SERVICE_BASE_URL = 'http://127.0.0.1:9';
+const CALLBACK = `${SERVICE_BASE_URL}/v2/oauth/callback`;
+/** Short-lived access tokens: a client credentials token is due for renewal at once. */
+const ACCESS_TOKEN_TTL = 120;
+
+let stack: TestStack;
+let oauth: OAuthServer;
+let services: Services;
+let world: World;
+let membership: Membership;
+let provider: OAuthClient;
+
+beforeAll(async () => {
+  [stack, oauth] = await Promise.all([
+    startTestStack(),
+    startOAuthServer({ accessTokenTtl: ACCESS_TOKEN_TTL }),
+  ]);
+  services = createServices(readConfig(stack.env), stack.dynamoDb);
+  world = await createWorld(services);
+  const found = await services.directory.getMembership(world.workspaceId, world.admin.id);
+  if (!found) throw new Error('fixture membership missing');
+  membership = found;
+  provider = await oauth.registerClient({ redirectUris: [CALLBACK], authMethod: 'client_secret_basic' });
+}, 90_000);
+
+afterAll(async () => {
+  await oauth?.stop();
+  await stack?.stop();
+});
+
+async function connectClient(scopes = ['openid', 'offline_access']): Promise<string> {
+  const client = await createAuthClient(services, world.tenantId, {
+    name: 'Example provider',
+    type: 'oauth2',
+    tokenUrl: oauth.tokenUrl,
+    clientId: provider.clientId,
+    clientSecret: provider.secret,
+    authMethod: provider.method,
+    scopes,
+    authorizationUrl: oauth.authorizationUrl,
+    authorizeParams: { prompt: 'consent' },
+    allowedReturnUrls: ['https://app.example.com'],
+  });
+  return client.id;
+}
+
+/** A session, and the user's way through the provider's login and consent back to the callback. */
+async function consentedSession(authClientId: string, now = new Date()) {
+  const session = await createConnectSession(
+    services,
+    membership,
+    { authClientId, returnUrl: 'https://app.example.com/done' },
+    SERVICE_BASE_URL,
+    now,
+  );
+  const callback = await new OAuthBrowser().authorize(session.attributes.authorize_url, {
+    ...OAUTH_ACCOUNTS.bob,
+  });
+  return {
+    session,
+    parameters: {
+      code: callback.searchParams.get('code') ?? undefined,
+      state: callback.searchParams.get('state') ?? undefined,
+    },
+  };
+}
+
+async function secretTotal(): Promise<number> {
+  return (await services.secrets.list(world.workspaceId, {}, { offset: 0, limit: 1 })).total;
+}
+
+test('a session used after its 30 minutes creates nothing and cannot be used again', async () => {
+  // Prepare: a session started 31 minutes ago (its user consented just now)
+  const authClientId = await connectClient();
+  const { parameters } = await consentedSession(authClientId, new Date(Date.now() - 31 * 60_000));
+  const before = await secretTotal();
+  const grantsBefore = (await oauth.stats()).authorizationCodeGrants;
+
+  // Act
+  const late = await completeConnect(services, parameters);
+  const again = await completeConnect(services, parameters);
+
+  // Assess
+  expect(late).toMatchObject({
+    kind: 'failed',
+    error: 'session_expired',
+    returnTo: 'https://app.example.com/done',
+  });
+  expect(again).toMatchObject({ kind: 'failed', error: 'invalid_state', session: undefined });
+  expect(await secretTotal()).toBe(before);
+  expect((await oauth.stats()).authorizationCodeGrants).toBe(grantsBefore);
+});
+
+test('a verifier that does not match the challenge is refused by the provider, and nothing is created', async () => {
+  // Prepare: the stored session's verifier swapped for another one, sealed as the real one is
+  const authClientId = await connectClient();
+  const { parameters } = await consentedSession(authClientId);
+  const stored = await services.connectSessions.take(stateHashOf(parameters.state ?? ''));
+  if (!stored) throw new Error('session not stored');
+  const otherVerifier = 'another-verifier-another-verifier-another-verifier';
+  await services.connectSessions.create(
+    {
+      ...stored,
+      sealedCodeVerifier: await services.envelope.seal(otherVerifier, codeVerifierBinding(stored)),
+    },
+    new Date(Date.now() + 3_600_000),
+  );
+  const before = await secretTotal();
+
+  // Act
+  const outcome = await completeConnect(services, parameters);
+
+  // Assess
+  expect(outcome).toMatchObject({ kind: 'failed', error: 'invalid_grant' });
+  expect(await secretTotal()).toBe(before);
+});
+
+test('a provider that issues no refresh token: the connect fails, saying what to ask for', async () => {
+  // Prepare: without offline_access, oidc-provider issues no refresh token
+  const authClientId = await connectClient(['openid']);
+  const { parameters } = await consentedSession(authClientId);
+  const before = await secretTotal();
+
+  // Act
+  const outcome = await completeConnect(services, parameters);
+
+  // Assess
+  expect(outcome).toMatchObject({ kind: 'failed', error: 'no_refresh_token' });
+  expect(outcome.kind === 'failed' && outcome.description).toMatch(/offline/);
+  expect(await secretTotal()).toBe(before);
+});
+
+test('the scheduled refresh renews a client credentials token before it expires', async () => {
+  // Prepare: a token that lives 2 minutes, inside the 10-minute refresh window from the start
+  const client = await createAuthClient(services, world.tenantId, {
+    name: 'Machine to machine',
+    type: 'oauth2',
+    grantType: 'client_credentials',
+    tokenUrl: oauth.tokenUrl,
+    clientId: OAUTH_CC_CLIENT.clientId,
+    clientSecret: OAUTH_CC_CLIENT.secret,
+    authMethod: OAUTH_CC_CLIENT.method,
+  });
+  const created = await createSecret(services, membership, {
+    attributes: { name: 'Service account', state: undefined, error: null, credentials: undefined },
+    authClientId: client.id,
+  });
+  const grantsBefore = (await oauth.stats()).clientCredentialsGrants;
+
+  // Act
+  const summary = await refreshDueSecrets(services, { stopStartingAt: Date.now() + 60_000 });
+
+  // Assess
+  expect(summary).toMatchObject({ refreshed: 1, failed: 0 });
+  expect((await oauth.stats()).clientCredentialsGrants).toBe(grantsBefore + 1);
+  const renewed = await getSecret(services, membership, created.id);
+  expect(renewed.attributes.credentials?.access_token).not.toBe(created.attributes.credentials?.access_token);
+  expect(renewed.attributes.credentials?.expires_in).toBe(ACCESS_TOKEN_TTL);
+  expect(renewed.attributes.state).toBe('ready');
+});
