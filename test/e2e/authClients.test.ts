@@ -196,6 +196,12 @@ describe('create', () => {
         scopes: ['read', 'write'],
         default_expires_in: 1800,
         refresh_interval_seconds: 86_400,
+        // Connecting accounts (README): the defaults of a client that has not set them.
+        grant_type: 'authorization_code',
+        authorization_url: null,
+        pkce: true,
+        authorize_params: {},
+        allowed_return_urls: [],
         created_at: expect.any(String),
         updated_at: expect.any(String),
       },
