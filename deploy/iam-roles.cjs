@@ -29,11 +29,11 @@ const FUNCTIONS = {
     purposes: ['auth-secret', 'auth-client', 'idempotent-answer'],
   },
   // Connecting accounts (README: "Connecting an account"). A session is one PutItem, its PKCE
-  // verifier sealed under its own purpose; it honours Idempotency-Key like every create.
+  // verifier sealed under its own purpose.
   connectSessionsCreate: {
-    dynamodb: [...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-    kms: ['kms:GenerateDataKey', 'kms:Decrypt'],
-    purposes: ['connect-session', 'idempotent-answer'],
+    dynamodb: [...READ, 'dynamodb:PutItem'],
+    kms: ['kms:GenerateDataKey'],
+    purposes: ['connect-session'],
   },
   // The callback takes its session (DeleteItem), opens the verifier and the client secret, and
   // creates the secret (a counted write with its version) or replaces its credentials in place.

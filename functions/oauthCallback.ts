@@ -1,31 +1,32 @@
-import { completeConnect } from '../lib/connect/callback';
-import { connectAnswer } from '../lib/http/connectAnswer';
+import { finishConnect, openConnect, serviceFailure, type ConnectOutcome } from '../lib/connect/callback';
+import { connectAnswer, connectAuditOf } from '../lib/http/connectAnswer';
 import { publicEndpoint } from '../lib/http/endpoint';
+import { logError } from '../lib/log';
 import { services } from '../lib/services';
 
 // No credentials: the state it carries names the connect session, which names the user.
-export const handler = publicEndpoint(services, async ({ query, report }) => {
-  const outcome = await completeConnect(services(), {
+export const handler = publicEndpoint(services, async ({ query, report, recordChange }) => {
+  const opened = await openConnect(services(), {
     code: query.get('code') ?? undefined,
     state: query.get('state') ?? undefined,
     error: query.get('error') ?? undefined,
     errorDescription: query.get('error_description') ?? undefined,
   });
-  if (outcome.session) {
-    const { session } = outcome;
-    report({
-      userId: session.userId,
-      workspace: { workspaceId: session.workspaceId, tenantId: session.tenantId },
-      targets: {
-        connectSessionId: session.id,
-        authClientId: session.authClientId,
-        ...(outcome.kind === 'connected'
-          ? { authSecretId: outcome.secretId }
-          : session.secretId !== null
-            ? { authSecretId: session.secretId }
-            : {}),
-      },
-    });
+  if (opened.kind === 'failed') {
+    if (opened.session) report(connectAuditOf(opened.session, opened));
+    return connectAnswer(opened);
   }
+  // A change that cannot be recorded is not made (as for every other change).
+  report(connectAuditOf(opened.session));
+  await recordChange();
+  let outcome: ConnectOutcome;
+  try {
+    outcome = await finishConnect(services(), opened);
+  } catch (error) {
+    // The session is used up: the user's browser still goes back to the platform, told so.
+    logError('connect failed', error, { connectSessionId: opened.session.id });
+    outcome = serviceFailure(opened);
+  }
+  report(connectAuditOf(opened.session, outcome));
   return connectAnswer(outcome);
 });

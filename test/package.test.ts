@@ -134,10 +134,10 @@ const LEAST_PRIVILEGE: Record<string, Access> = {
     purposes: [...SECRET, ...CLIENT, ...IDEMPOTENT],
   },
   // GetItem of the auth-client (and of the secret to reconnect), PutItem of the session, its PKCE
-  // verifier sealed under its own purpose; Idempotency-Key as every create.
+  // verifier sealed under its own purpose.
   connectSessionsCreate: {
-    actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:PutItem', ...IDEMPOTENT_CREATE],
-    purposes: [...CONNECT_SESSION, ...IDEMPOTENT],
+    actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:PutItem', 'kms:GenerateDataKey'],
+    purposes: CONNECT_SESSION,
   },
   // No caller to authenticate: the session is taken (DeleteItem) and the creator's membership, the
   // auth-client and the secret read (GetItem); the verifier and client secret opened; the secret

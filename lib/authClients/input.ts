@@ -37,7 +37,9 @@ export interface AuthClientFields {
 
 /**
  * The authorization request's own parameters: connect sessions set them, so `authorize_params`
- * may not (`scope` comes from `scopes`).
+ * may not (`scope` comes from `scopes`). Nor may it set those that would take the answer elsewhere
+ * or in another form than the callback reads (`response_mode`), or replace the request with a
+ * signed or pushed one whose contents the service did not choose (`request`, `request_uri`).
  */
 export const RESERVED_AUTHORIZE_PARAMS = [
   'response_type',
@@ -47,6 +49,9 @@ export const RESERVED_AUTHORIZE_PARAMS = [
   'state',
   'code_challenge',
   'code_challenge_method',
+  'response_mode',
+  'request',
+  'request_uri',
 ] as const;
 
 const READ_ONLY_ATTRIBUTES = ['created_at', 'updated_at'];
@@ -56,6 +61,36 @@ const READ_ONLY_ATTRIBUTES = ['created_at', 'updated_at'];
  * rate limit counts every refresh.
  */
 export const MIN_REFRESH_INTERVAL_SECONDS = 60;
+
+const PARAMETER_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
+
+/**
+ * Extra authorization request parameters, read member by member from the object as JSON.parse
+ * made it: z.record copies by assignment and would drop a member named `__proto__` instead of
+ * refusing it (see jsonObject). A name must start with a letter, which keeps `__proto__` out.
+ */
+const authorizeParamsSchema = jsonObject.transform((given, context) => {
+  const entries = Object.entries(given);
+  const problem =
+    entries.length > 20
+      ? 'at most 20 parameters'
+      : entries
+          .map(([name, value]) =>
+            !PARAMETER_NAME.test(name)
+              ? `${name} is not a parameter name (letters, digits, _ . -, starting with a letter)`
+              : (RESERVED_AUTHORIZE_PARAMS as readonly string[]).includes(name)
+                ? `${name} is set by the service`
+                : typeof value !== 'string' || value.length > 1000
+                  ? `${name} must be a string of at most 1000 characters`
+                  : undefined,
+          )
+          .find((message) => message !== undefined);
+  if (problem !== undefined) {
+    context.addIssue({ code: 'custom', message: problem });
+    return z.NEVER;
+  }
+  return Object.fromEntries(entries) as Record<string, string>;
+});
 
 const attributesSchema = z
   .object({
@@ -78,20 +113,7 @@ const attributesSchema = z
     grant_type: z.enum(GRANT_TYPES),
     authorization_url: z.string().min(1).max(2000).nullable(),
     pkce: z.boolean(),
-    // Read from the object as JSON.parse made it (see jsonObject): a name must start with a
-    // letter, which also keeps `__proto__` out.
-    authorize_params: jsonObject.pipe(
-      z
-        .record(
-          z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,99}$/, 'parameter names are letters, digits, _ . -'),
-          z.string().max(1000),
-        )
-        .refine((params) => Object.keys(params).length <= 20, 'at most 20 parameters')
-        .refine(
-          (params) => !RESERVED_AUTHORIZE_PARAMS.some((name) => name in params),
-          `${RESERVED_AUTHORIZE_PARAMS.join(', ')} are set by the service`,
-        ),
-    ),
+    authorize_params: authorizeParamsSchema,
     allowed_return_urls: z.array(z.string().min(1).max(2000)).max(20),
   })
   .partial()

@@ -1,7 +1,7 @@
-import { ConflictError, NotFoundError, ValidationError } from '../errors';
-import type { ConnectSession, Membership } from '../model';
+import { ConcurrentModificationError, ConflictError, NotFoundError, ValidationError } from '../errors';
+import type { AuthClient, ConnectSession, Membership } from '../model';
 import { requestProviderTokens, tokenCredentials, tokenLifetime } from '../refresh/providerTokens';
-import { createSecret, patchSecret } from '../secrets/useCases';
+import { createSecret, findSecret, patchSecret } from '../secrets/useCases';
 import type { Services } from '../services';
 import { isAllowedReturnUrl } from './returnUrls';
 import { codeVerifierBinding, stateHashOf } from './sessions';
@@ -19,6 +19,24 @@ export interface CallbackParameters {
   readonly errorDescription?: string;
 }
 
+/**
+ * Why a connect failed, as far as answering it goes: the request (its state, the user's refusal,
+ * the code), the provider being unreachable or failing, or this service.
+ */
+export type ConnectFailureSource = 'request' | 'provider' | 'service';
+
+export type ConnectFailure = {
+  readonly kind: 'failed';
+  /** The session the callback was for; undefined when the state named none. */
+  readonly session: ConnectSession | undefined;
+  /** Where to send the user, with the error; null: answer a page. */
+  readonly returnTo: string | null;
+  /** An OAuth-style error code: the provider's own, or one of this service's (README). */
+  readonly error: string;
+  readonly description: string;
+  readonly source: ConnectFailureSource;
+};
+
 export type ConnectOutcome =
   | {
       readonly kind: 'connected';
@@ -27,33 +45,33 @@ export type ConnectOutcome =
       /** Where to send the user, with the secret's id; null: answer a page. */
       readonly returnTo: string | null;
     }
-  | {
-      readonly kind: 'failed';
-      /** The session the callback was for; undefined when the state named none. */
-      readonly session: ConnectSession | undefined;
-      /** Where to send the user, with the error; null: answer a page. */
-      readonly returnTo: string | null;
-      /** An OAuth-style error code: the provider's own, or one of this service's (README). */
-      readonly error: string;
-      readonly description: string;
-      /** Whether the provider could not be reached or answered badly (worth trying again later). */
-      readonly upstream: boolean;
-    };
+  | ConnectFailure;
+
+/** A callback that may go on to change something: its session taken, everything checked but the code. */
+export interface OpenedConnect {
+  readonly kind: 'opened';
+  readonly session: ConnectSession;
+  readonly returnTo: string | null;
+  readonly code: string;
+  readonly state: string;
+  readonly client: AuthClient;
+  readonly membership: Membership;
+}
 
 /** A state this service made: 32 random bytes, base64url. */
 const STATE_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 
 /**
- * GET /v2/oauth/callback: finishes a connect session. The session is taken (deleted) before
- * anything else, so its state works once, whatever happens next; then the code is exchanged with
- * the session's redirect_uri and PKCE verifier, and the secret created or reconnected in place.
- * Whatever fails creates nothing and changes nothing.
+ * GET /v2/oauth/callback, first half: takes (deletes) the session its state names, before anything
+ * else, so that a state works once whatever happens next; then checks everything that can be
+ * checked without spending the code. Nothing is changed yet: the caller records the change it is
+ * about to make (the audit trail) and then calls finishConnect.
  */
-export async function completeConnect(
+export async function openConnect(
   deps: Deps,
   parameters: CallbackParameters,
   now: Date = new Date(),
-): Promise<ConnectOutcome> {
+): Promise<OpenedConnect | ConnectFailure> {
   const { state } = parameters;
   if (state === undefined || !STATE_FORMAT.test(state)) {
     return failed(undefined, 'invalid_state', 'The callback carries no state this service made.');
@@ -72,8 +90,8 @@ export async function completeConnect(
     session.returnUrl !== null && client && isAllowedReturnUrl(session.returnUrl, client.allowedReturnUrls)
       ? session.returnUrl
       : null;
-  const fail = (error: string, description: string, upstream = false) =>
-    failed(session, error, description, returnTo, upstream);
+  const fail = (error: string, description: string, source: ConnectFailureSource = 'request') =>
+    failed(session, error, description, returnTo, source);
 
   if (Date.parse(session.expiresAt) <= now.getTime()) {
     return fail(
@@ -100,15 +118,37 @@ export async function completeConnect(
       'The auth-client was deleted or changed while the user was at the provider.',
     );
   }
+  if (session.secretId !== null) {
+    const secret = await findSecret(deps, membership, session.secretId).catch((error: unknown) => {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    });
+    if (!secret) return fail('invalid_request', 'The secret to reconnect was deleted meanwhile.');
+    // Its credentials are for the auth-client it has now: tokens of another would not refresh.
+    if (secret.authClientId !== session.authClientId) {
+      return fail('invalid_request', 'The secret to reconnect moved to another auth-client meanwhile.');
+    }
+  }
+  return { kind: 'opened', session, returnTo, code: parameters.code, state, client, membership };
+}
 
+/**
+ * GET /v2/oauth/callback, second half: exchanges the code at the token endpoint (the auth-client's
+ * authentication, the session's PKCE verifier and redirect_uri), then creates the secret or gives
+ * the reconnected one these credentials in place. Whatever fails creates nothing and changes nothing.
+ */
+export async function finishConnect(deps: Deps, opened: OpenedConnect): Promise<ConnectOutcome> {
+  const { session, returnTo, client } = opened;
+  const fail = (error: string, description: string, source: ConnectFailureSource = 'request') =>
+    failed(session, error, description, returnTo, source);
   const codeVerifier =
     session.sealedCodeVerifier === null
       ? null
       : String(await deps.envelope.open(session.sealedCodeVerifier, codeVerifierBinding(session)));
   const outcome = await requestProviderTokens(deps, client, {
     type: 'authorization_code',
-    code: parameters.code,
-    state,
+    code: opened.code,
+    state: opened.state,
     redirectUri: session.redirectUri,
     codeVerifier,
   });
@@ -119,7 +159,7 @@ export async function completeConnect(
     return fail(
       'temporarily_unavailable',
       `The token request did not complete: ${outcome.description}.`,
-      true,
+      'provider',
     );
   }
   if (outcome.refreshToken === undefined) {
@@ -133,10 +173,12 @@ export async function completeConnect(
     expiresIn: tokenLifetime(deps, client, outcome.expiresIn),
   });
   try {
-    const secretId = await storeConnected(deps, session, membership, credentials, now);
+    const secretId = await storeConnected(deps, opened, credentials);
     return { kind: 'connected', session, secretId, returnTo };
   } catch (error) {
-    if (error instanceof ConflictError) return fail('temporarily_unavailable', error.message);
+    if (error instanceof ConcurrentModificationError) return fail('temporarily_unavailable', error.message);
+    // The auth-client was deleted (or is being deleted) while the secret was written.
+    if (error instanceof ConflictError) return fail('invalid_client', error.message);
     if (error instanceof NotFoundError || error instanceof ValidationError) {
       return fail('invalid_request', error.message);
     }
@@ -147,23 +189,18 @@ export async function completeConnect(
 /** Creates the session's secret, or gives the secret it reconnects these credentials in place. */
 async function storeConnected(
   deps: Deps,
-  session: ConnectSession,
-  membership: Membership,
+  opened: OpenedConnect,
   credentials: Record<string, unknown>,
-  now: Date,
 ): Promise<string> {
+  const { session, membership, client } = opened;
+  // Stamped after the token request (which may take seconds), as the credentials' lifetime counts.
+  const now = new Date();
   if (session.secretId === null) {
-    const client = await deps.authClients.get(session.tenantId, session.authClientId);
     const created = await createSecret(
       deps,
       membership,
       {
-        attributes: {
-          name: session.name ?? client?.name ?? 'Connected account',
-          state: 'ready',
-          error: null,
-          credentials,
-        },
+        attributes: { name: session.name ?? client.name, state: 'ready', error: null, credentials },
         authClientId: session.authClientId,
       },
       now,
@@ -171,14 +208,16 @@ async function storeConnected(
     );
     return created.id;
   }
-  // The secret keeps its id, user and name; a secret in error comes back ready (auth_secret.recovered).
+  // The secret keeps its id, user and name; a secret in error comes back ready
+  // (auth_secret.recovered). The user's fresh consent outranks a refresh in flight: its result,
+  // from the grant being replaced, is discarded (its lease is cleared with the new credentials).
   const reconnected = await patchSecret(
     deps,
     membership,
     session.secretId,
     { attributes: { credentials, state: 'ready', error: null }, authClientId: session.authClientId },
     () => now,
-    { source: 'connect' },
+    { source: 'connect', overRefresh: true },
   );
   return reconnected.id;
 }
@@ -188,9 +227,20 @@ function failed(
   error: string,
   description: string,
   returnTo: string | null = null,
-  upstream = false,
-): ConnectOutcome {
-  return { kind: 'failed', session, returnTo, error, description, upstream };
+  source: ConnectFailureSource = 'request',
+): ConnectFailure {
+  return { kind: 'failed', session, returnTo, error, description, source };
+}
+
+/** The answer to a callback that failed inside this service after its session was taken. */
+export function serviceFailure(opened: OpenedConnect): ConnectFailure {
+  return failed(
+    opened.session,
+    'server_error',
+    'The service could not finish connecting the account. Start connecting again.',
+    opened.returnTo,
+    'service',
+  );
 }
 
 /** A provider's error code as RFC 6749 §4.1.2.1 allows it to be written, bounded. */

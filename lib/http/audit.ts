@@ -32,6 +32,8 @@ export interface AuditedContext extends Context {
  * state names): the user it acts for, their workspace, and the records it touched.
  */
 export interface AuditLearned {
+  /** What it turned out to be, when that is not the route's action (a connect that failed). */
+  readonly action?: string;
   readonly userId?: string;
   readonly workspace?: { readonly workspaceId: string; readonly tenantId: string };
   readonly targets?: Readonly<Record<string, string>>;
@@ -94,6 +96,27 @@ export function auditChanges<C extends AuditedContext>(
   };
 }
 
+/**
+ * Writes the record of a change that an unauthenticated request is about to make, once it knows what
+ * (see AuditLearned): as auditChanges does for other changes, the change must not happen if this
+ * throws. The answer completes the record.
+ */
+export async function recordBeforeChange<C extends AuditedContext>(
+  getServices: AuditDeps,
+  event: Event,
+  context: C,
+): Promise<void> {
+  const route = auditedRoute(event.routeKey);
+  if (!route) return;
+  const record = withLearned(newRecord(event, context, route.action), context.auditLearned);
+  try {
+    await writeAuditRecord(getServices(), record);
+  } catch (error) {
+    throw new AuditUnavailableError(UNAVAILABLE, { cause: error });
+  }
+  context.auditPending = record;
+}
+
 const UNAVAILABLE =
   'The request could not be recorded in the audit trail, so it was not carried out. Try again later.';
 
@@ -128,6 +151,7 @@ function withLearned(record: AuditRecord, learned: AuditLearned | undefined): Au
   if (!learned) return record;
   return {
     ...record,
+    ...(learned.action !== undefined ? { action: learned.action } : {}),
     ...(learned.userId !== undefined && record.actor.kind === 'anonymous'
       ? { actor: { kind: 'user', userId: learned.userId, apiKeyId: null } }
       : {}),

@@ -1,5 +1,9 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { ConnectOutcome } from '../connect/callback';
+import type { ConnectFailureSource, ConnectOutcome } from '../connect/callback';
+import type { ConnectSession } from '../model';
+import type { AuditLearned } from './audit';
+
+const FAILURE_STATUS: Record<ConnectFailureSource, number> = { request: 400, provider: 502, service: 500 };
 
 /**
  * How the OAuth callback answers the user's browser: a 303 to the session's return_url carrying
@@ -25,7 +29,7 @@ export function connectAnswer(outcome: ConnectOutcome): APIGatewayProxyStructure
           text: 'The account is connected. You can close this window.',
         }
       : {
-          status: outcome.upstream ? 502 : 400,
+          status: FAILURE_STATUS[outcome.source],
           title: 'The account was not connected',
           text: `${outcome.description} (${outcome.error})`,
         };
@@ -55,4 +59,22 @@ const PRIVATE_NAVIGATION = { 'Referrer-Policy': 'no-referrer' };
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
+}
+
+/**
+ * What the audit trail records of a callback whose session is known: the session's user as the
+ * actor, in its workspace's trail, with what it touched; and, once it is known, whether it failed.
+ */
+export function connectAuditOf(session: ConnectSession, outcome?: ConnectOutcome): AuditLearned {
+  const secretId = outcome?.kind === 'connected' ? outcome.secretId : session.secretId;
+  return {
+    ...(outcome?.kind === 'failed' ? { action: 'connect_session.failed' } : {}),
+    userId: session.userId,
+    workspace: { workspaceId: session.workspaceId, tenantId: session.tenantId },
+    targets: {
+      connectSessionId: session.id,
+      authClientId: session.authClientId,
+      ...(secretId !== null ? { authSecretId: secretId } : {}),
+    },
+  };
 }

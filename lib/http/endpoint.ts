@@ -7,7 +7,13 @@ import { BadRequestError, PayloadTooLargeError } from '../errors';
 import { isId } from '../ids';
 import type { Membership, Permission, TenantGrant, TenantPermission } from '../model';
 import { prepareAtColdStart, type Services } from '../services';
-import { auditAnswers, auditChanges, type AuditedContext, type AuditLearned } from './audit';
+import {
+  auditAnswers,
+  auditChanges,
+  recordBeforeChange,
+  type AuditedContext,
+  type AuditLearned,
+} from './audit';
 import { errorResponse } from './errors';
 import { JSON_MEDIA_TYPE, negotiateResponseType, requireJsonContentType } from './mediaTypes';
 import { runIdempotent } from './idempotency';
@@ -156,6 +162,11 @@ export interface PublicRequest {
    * learns its user from the state it carries).
    */
   readonly report: (learned: AuditLearned) => void;
+  /**
+   * Records the change the request is about to make, with what it reported so far, before making it;
+   * throws (503, and the change must not be made) when the record cannot be written.
+   */
+  readonly recordChange: () => Promise<void>;
 }
 
 /**
@@ -177,8 +188,10 @@ export function publicEndpoint(
         query: new URLSearchParams(event.rawQueryString ?? ''),
         headers: definedEntries(lowerCaseHeaders(event.headers)),
         report: (learned) => {
-          context.auditLearned = { ...context.auditLearned, ...learned };
+          const targets = { ...context.auditLearned?.targets, ...learned.targets };
+          context.auditLearned = { ...context.auditLearned, ...learned, targets };
         },
+        recordChange: () => recordBeforeChange(getServices, event, context),
       }),
     );
 }

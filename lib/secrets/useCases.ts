@@ -157,7 +157,15 @@ export async function patchSecret(
   secretId: string,
   input: SecretInput,
   now: () => Date = () => new Date(),
-  options: { ifMatch?: ExpectedRevision; source?: CredentialSource } = {},
+  options: {
+    ifMatch?: ExpectedRevision;
+    source?: CredentialSource;
+    /**
+     * New credentials that outrank a refresh in flight (a user's fresh consent): written anyway, the
+     * refresh's result discarded. Otherwise such a write answers 409.
+     */
+    overRefresh?: boolean;
+  } = {},
 ): Promise<SecretResource> {
   const client =
     input.authClientId === undefined ? undefined : await findAuthClient(deps, membership, input.authClientId);
@@ -168,7 +176,9 @@ export async function patchSecret(
     const newClient = client !== undefined && client.id !== current.authClientId ? client : undefined;
     const newCredentials = input.attributes.credentials !== undefined;
     const credentialsChange = newCredentials || newClient !== undefined;
-    if (credentialsChange) refuseWhileRefreshing(current, now(), 'send the credentials again');
+    if (credentialsChange && !options.overRefresh) {
+      refuseWhileRefreshing(current, now(), 'send the credentials again');
+    }
     // Credentials are checked against the auth-client they will belong to, whichever side changed.
     const targetClient = credentialsChange
       ? (newClient ??

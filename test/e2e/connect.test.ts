@@ -580,3 +580,188 @@ describe('the client credentials grant', () => {
     expect(await secretTotal()).toBe(before);
   });
 });
+
+describe('an auth-client’s connect settings', () => {
+  const createWith = (attributes: Record<string, unknown>) =>
+    api().post(`/v2/tenants/${world.tenantId}/auth-clients`, admin(), {
+      data: {
+        type: 'auth-client',
+        attributes: {
+          name: 'Settings',
+          auth_type: 'oauth2',
+          token_url: oauth.tokenUrl,
+          client_id: 'c',
+          client_secret: 's',
+          ...attributes,
+        },
+      },
+    });
+
+  test.each([
+    [
+      'an authorization_url over plain http',
+      { authorization_url: 'http://provider.example/auth' },
+      'authorization_url',
+    ],
+    [
+      'a metadata authorization_url',
+      { authorization_url: 'https://169.254.169.254/auth' },
+      'authorization_url',
+    ],
+    ['a reserved authorize_params name', { authorize_params: { state: 'mine' } }, 'authorize_params'],
+    [
+      'a response_mode that the callback cannot read',
+      { authorize_params: { response_mode: 'form_post' } },
+      'authorize_params',
+    ],
+    ['an authorize_params value that is no string', { authorize_params: { prompt: 1 } }, 'authorize_params'],
+    [
+      'a return URL that is not https',
+      { allowed_return_urls: ['ftp://app.example.com/'] },
+      'allowed_return_urls/0',
+    ],
+    [
+      'connect settings on a client_credentials client',
+      { grant_type: 'client_credentials', allowed_return_urls: [APP] },
+      'allowed_return_urls',
+    ],
+    ['an unknown grant', { grant_type: 'password' }, 'grant_type'],
+  ])('%s: 422 naming it', async (_name, attributes, attribute) => {
+    // Act
+    const reply = await createWith(attributes);
+
+    // Assess
+    expectStatus(reply, 422);
+    expect(reply.body.errors[0].source).toEqual({ pointer: `/data/attributes/${attribute}` });
+  });
+
+  test('an authorize_params member named __proto__ is refused, not dropped', async () => {
+    // Act
+    const reply = await api().request('POST', `/v2/tenants/${world.tenantId}/auth-clients`, {
+      auth: admin(),
+      headers: { 'Content-Type': 'application/json' },
+      body: `{"data":{"type":"auth-client","attributes":{"name":"n","auth_type":"oauth2","token_url":"${oauth.tokenUrl}","client_id":"c","client_secret":"s","authorize_params":{"__proto__":{"prompt":"x"}}}}}`,
+    });
+
+    // Assess
+    expectStatus(reply, 422);
+    expect(reply.body.errors[0].source).toEqual({ pointer: '/data/attributes/authorize_params' });
+  });
+
+  test('allowed return URLs are kept as URLs are written, and grant_type cannot change', async () => {
+    // Prepare
+    const created = await createWith({
+      allowed_return_urls: ['HTTPS://App.Example.com', `${APP}/a/../done`],
+    });
+    expectStatus(created, 201);
+    const id = created.body.data.id as string;
+
+    // Act
+    const patched = await api().patch(`/v2/tenants/${world.tenantId}/auth-clients/${id}`, admin(), {
+      data: { type: 'auth-client', id, attributes: { grant_type: 'client_credentials' } },
+    });
+
+    // Assess
+    expect(created.body.data.attributes.allowed_return_urls).toEqual([`${APP}/`, `${APP}/done`]);
+    expectStatus(patched, 422);
+    expect(patched.body.errors[0].source).toEqual({ pointer: '/data/attributes/grant_type' });
+  });
+});
+
+describe('sessions name only what the caller’s workspace and tenant hold', () => {
+  test('a secret of another workspace, a name with a reconnect, another auth-client: 422 naming it', async () => {
+    // Prepare: a secret in another workspace of another tenant, and one of ours
+    const elsewhere = await createWorld(server.stack.services);
+    const theirs = await api().post(
+      `/v2/workspaces/${elsewhere.workspaceId}/secrets`,
+      basic(elsewhere.admin),
+      {
+        data: {
+          type: 'auth-secret',
+          attributes: { name: 'n', state: 'ready', credentials: { api_key: 'k' } },
+          relationships: { 'auth-client': { data: { type: 'auth-client', id: elsewhere.otherClientId } } },
+        },
+      },
+    );
+    expectStatus(theirs, 201);
+    const ours = await arrive(await consent(await startSession({ returnUrl: APP })));
+    const secretId = ours.location?.searchParams.get('auth_secret_id') ?? '';
+
+    // Act
+    const otherWorkspace = await api().post(
+      sessionsPath(),
+      admin(),
+      sessionDocument({ secretId: theirs.body.data.id }),
+    );
+    const otherTenant = await api().post(
+      sessionsPath(),
+      admin(),
+      sessionDocument({ authClientId: elsewhere.oauth2ClientId }),
+    );
+    const renaming = await api().post(
+      sessionsPath(),
+      admin(),
+      sessionDocument({ secretId, name: 'New name' }),
+    );
+    const otherClient = await api().post(
+      sessionsPath(),
+      admin(),
+      sessionDocument({ secretId, authClientId: world.oauth2ClientId }),
+    );
+
+    // Assess
+    expectStatus(otherWorkspace, 422);
+    expect(otherWorkspace.body.errors[0].source).toEqual({
+      pointer: '/data/relationships/auth-secret/data/id',
+    });
+    expectStatus(otherTenant, 422);
+    expect(otherTenant.body.errors[0].source).toEqual({ pointer: '/data/relationships/auth-client/data/id' });
+    expectStatus(renaming, 422);
+    expect(renaming.body.errors[0].source).toEqual({ pointer: '/data/attributes/name' });
+    expectStatus(otherClient, 422);
+    expect(otherClient.body.errors[0].source).toEqual({ pointer: '/data/relationships/auth-client/data/id' });
+  });
+});
+
+describe('the audit trail of connecting', () => {
+  test('the callback is recorded in the workspace’s trail, as the session’s user, succeeded or failed', async () => {
+    // Prepare
+    const connected = await arrive(await consent(await startSession({ returnUrl: APP })));
+    const denied = await arrive(await consent(await startSession({ returnUrl: APP }), 'deny'));
+    const secretId = connected.location?.searchParams.get('auth_secret_id') ?? '';
+    const deniedSession = denied.location?.searchParams.get('connect_session_id') ?? '';
+
+    // Act
+    const records = async (action: string) => {
+      const reply = await api().get(
+        `/v2/workspaces/${world.workspaceId}/audit-events?filter[action]=${action}&page[limit]=100`,
+        admin(),
+      );
+      expectStatus(reply, 200);
+      return reply.body.data as Json[];
+    };
+    const completed = (await records('connect_session.complete')).find(
+      (record) => record.attributes.targets.auth_secret_id === secretId,
+    );
+    const failed = (await records('connect_session.failed')).find(
+      (record) => record.attributes.targets.connect_session_id === deniedSession,
+    );
+    const created = await records('connect_session.create');
+
+    // Assess
+    expect(completed?.attributes).toMatchObject({
+      actor: { kind: 'user', user_id: world.admin.id, api_key_id: null },
+      targets: {
+        auth_secret_id: secretId,
+        connect_session_id: connected.location?.searchParams.get('connect_session_id'),
+        auth_client_id: connectClientId,
+      },
+      status: 303,
+    });
+    expect(failed?.attributes).toMatchObject({ actor: { user_id: world.admin.id }, status: 303 });
+    expect(failed?.attributes.targets.auth_secret_id).toBeUndefined();
+    expect(created.length).toBeGreaterThan(0);
+    // The state is never recorded.
+    expect(JSON.stringify([completed, failed])).not.toMatch(/state/);
+  });
+});

@@ -5,7 +5,7 @@
  * run against DynamoDB Local and a real OAuth server (oidc-provider) with real login and consent.
  */
 import { createAuthClient } from '../../lib/authClients/useCases';
-import { completeConnect } from '../../lib/connect/callback';
+import { finishConnect, openConnect, type CallbackParameters } from '../../lib/connect/callback';
 import { codeVerifierBinding, createConnectSession, stateHashOf } from '../../lib/connect/sessions';
 import { readConfig } from '../../lib/config';
 import type { Membership } from '../../lib/model';
@@ -91,6 +91,12 @@ async function consentedSession(authClientId: string, now = new Date()) {
   };
 }
 
+/** The callback's two halves, as GET /v2/oauth/callback runs them (less the audit record between). */
+async function completeConnect(parameters: CallbackParameters) {
+  const opened = await openConnect(services, parameters);
+  return opened.kind === 'opened' ? finishConnect(services, opened) : opened;
+}
+
 async function secretTotal(): Promise<number> {
   return (await services.secrets.list(world.workspaceId, {}, { offset: 0, limit: 1 })).total;
 }
@@ -103,8 +109,8 @@ test('a session used after its 30 minutes creates nothing and cannot be used aga
   const grantsBefore = (await oauth.stats()).authorizationCodeGrants;
 
   // Act
-  const late = await completeConnect(services, parameters);
-  const again = await completeConnect(services, parameters);
+  const late = await completeConnect(parameters);
+  const again = await completeConnect(parameters);
 
   // Assess
   expect(late).toMatchObject({
@@ -134,7 +140,7 @@ test('a verifier that does not match the challenge is refused by the provider, a
   const before = await secretTotal();
 
   // Act
-  const outcome = await completeConnect(services, parameters);
+  const outcome = await completeConnect(parameters);
 
   // Assess
   expect(outcome).toMatchObject({ kind: 'failed', error: 'invalid_grant' });
@@ -148,7 +154,7 @@ test('a provider that issues no refresh token: the connect fails, saying what to
   const before = await secretTotal();
 
   // Act
-  const outcome = await completeConnect(services, parameters);
+  const outcome = await completeConnect(parameters);
 
   // Assess
   expect(outcome).toMatchObject({ kind: 'failed', error: 'no_refresh_token' });
