@@ -10,9 +10,10 @@ import { codeVerifierBinding, createConnectSession, stateHashOf } from '../../li
 import { readConfig } from '../../lib/config';
 import type { Membership } from '../../lib/model';
 import { refreshDueSecrets } from '../../lib/refresh/schedule';
-import { createSecret, getSecret } from '../../lib/secrets/useCases';
+import { createSecret, getSecret, patchSecret } from '../../lib/secrets/useCases';
 import { createServices, type Services } from '../../lib/services';
-import { createWorld, type World } from '../support/fixtures';
+import { createMember, createWorld, type World } from '../support/fixtures';
+import { removeMember } from '../../lib/directory/admin';
 import { startTestStack, type TestStack } from '../support/localStack';
 import { OAuthBrowser } from '../support/oauthBrowser';
 import {
@@ -189,4 +190,114 @@ test('the scheduled refresh renews a client credentials token before it expires'
   expect(renewed.attributes.credentials?.access_token).not.toBe(created.attributes.credentials?.access_token);
   expect(renewed.attributes.credentials?.expires_in).toBe(ACCESS_TOKEN_TTL);
   expect(renewed.attributes.state).toBe('ready');
+});
+
+describe('what changed while the user was at the provider', () => {
+  async function memberWith(permissions: Parameters<typeof createMember>[2]) {
+    const user = await createMember(services, world.workspaceId, permissions);
+    const found = await services.directory.getMembership(world.workspaceId, user.id);
+    if (!found) throw new Error('membership missing');
+    return { user, membership: found };
+  }
+
+  test('the session’s user lost their membership: access_denied, nothing created, no code spent', async () => {
+    // Prepare
+    const authClientId = await connectClient();
+    const { user, membership: theirs } = await memberWith({ role: 'editor' });
+    const session = await createConnectSession(services, theirs, { authClientId }, SERVICE_BASE_URL);
+    const callback = await new OAuthBrowser().authorize(session.attributes.authorize_url, OAUTH_ACCOUNTS.bob);
+    await removeMember(services, world.workspaceId, user.id);
+    const before = await secretTotal();
+    const grantsBefore = (await oauth.stats()).authorizationCodeGrants;
+
+    // Act
+    const outcome = await completeConnect({
+      code: callback.searchParams.get('code') ?? undefined,
+      state: callback.searchParams.get('state') ?? undefined,
+    });
+
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'failed', error: 'access_denied' });
+    expect(await secretTotal()).toBe(before);
+    expect((await oauth.stats()).authorizationCodeGrants).toBe(grantsBefore);
+  });
+
+  test('the secret to reconnect moved to another auth-client: refused, the secret unchanged', async () => {
+    // Prepare: a connected secret, a reconnect session for it, then a PATCH onto another client
+    const authClientId = await connectClient();
+    const first = await completeConnect((await consentedSession(authClientId)).parameters);
+    if (first.kind !== 'connected') throw new Error(`connect failed: ${JSON.stringify(first)}`);
+    const reconnect = await createConnectSession(
+      services,
+      membership,
+      { secretId: first.secretId },
+      SERVICE_BASE_URL,
+    );
+    const callback = await new OAuthBrowser().authorize(
+      reconnect.attributes.authorize_url,
+      OAUTH_ACCOUNTS.bob,
+    );
+    const otherClientId = await connectClient();
+    const moved = await patchSecret(services, membership, first.secretId, {
+      attributes: { credentials: { access_token: 'a', refresh_token: 'r', expires_in: 60 } },
+      authClientId: otherClientId,
+    });
+
+    // Act
+    const outcome = await completeConnect({
+      code: callback.searchParams.get('code') ?? undefined,
+      state: callback.searchParams.get('state') ?? undefined,
+    });
+
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'failed', error: 'invalid_request' });
+    const after = await getSecret(services, membership, first.secretId);
+    expect(after.relationships['auth-client'].data.id).toBe(otherClientId);
+    expect(after.meta.revision).toBe(moved.meta.revision);
+  });
+
+  test('a refresh in flight does not cost the user their consent: the reconnect wins, the refresh is discarded', async () => {
+    // Prepare: a connected secret whose refresh lease is held (a refresh talking to the provider)
+    const authClientId = await connectClient();
+    const first = await completeConnect((await consentedSession(authClientId)).parameters);
+    if (first.kind !== 'connected') throw new Error(`connect failed: ${JSON.stringify(first)}`);
+    const reconnect = await createConnectSession(
+      services,
+      membership,
+      { secretId: first.secretId },
+      SERVICE_BASE_URL,
+    );
+    const callback = await new OAuthBrowser().authorize(
+      reconnect.attributes.authorize_url,
+      OAUTH_ACCOUNTS.bob,
+    );
+    const leased = await services.secrets.acquireLease(
+      world.workspaceId,
+      first.secretId,
+      'a-refresh',
+      Date.now(),
+      60_000,
+    );
+    expect(leased).toBeDefined();
+
+    // Act
+    const outcome = await completeConnect({
+      code: callback.searchParams.get('code') ?? undefined,
+      state: callback.searchParams.get('state') ?? undefined,
+    });
+    const refreshSaved = await services.secrets.saveUnderLease(
+      world.workspaceId,
+      first.secretId,
+      'a-refresh',
+      (current) => ({ ...current, name: 'written by the refresh' }),
+      { source: 'refresh', actorUserId: null },
+    );
+
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'connected', secretId: first.secretId });
+    expect(refreshSaved).toBeUndefined();
+    const after = await services.secrets.get(world.workspaceId, first.secretId);
+    expect(after?.leaseOwner).toBeUndefined();
+    expect(after?.name).not.toBe('written by the refresh');
+  });
 });
