@@ -7,6 +7,7 @@
 import { createAuthClient } from '../../lib/authClients/useCases';
 import { finishConnect, openConnect, type CallbackParameters } from '../../lib/connect/callback';
 import { codeVerifierBinding, createConnectSession, stateHashOf } from '../../lib/connect/sessions';
+import type { ConnectSessionInput } from '../../lib/connect/input';
 import { readConfig } from '../../lib/config';
 import type { Membership } from '../../lib/model';
 import { refreshDueSecrets } from '../../lib/refresh/schedule';
@@ -72,25 +73,22 @@ async function connectClient(scopes = ['openid', 'offline_access']): Promise<str
 }
 
 /** A session, and the user's way through the provider's login and consent back to the callback. */
-async function consentedSession(authClientId: string, now = new Date()) {
-  const session = await createConnectSession(
-    services,
-    membership,
-    { authClientId, returnUrl: 'https://app.example.com/done' },
-    SERVICE_BASE_URL,
-    now,
-  );
-  const callback = await new OAuthBrowser().authorize(session.attributes.authorize_url, {
-    ...OAUTH_ACCOUNTS.bob,
-  });
-  return {
-    session,
-    parameters: {
-      code: callback.searchParams.get('code') ?? undefined,
-      state: callback.searchParams.get('state') ?? undefined,
-    },
-  };
+async function consentedSession(
+  target: string | ConnectSessionInput,
+  now = new Date(),
+  sessionMembership: Membership = membership,
+) {
+  const input =
+    typeof target === 'string' ? { authClientId: target, returnUrl: 'https://app.example.com/done' } : target;
+  const session = await createConnectSession(services, sessionMembership, input, SERVICE_BASE_URL, now);
+  const callback = await new OAuthBrowser().authorize(session.attributes.authorize_url, OAUTH_ACCOUNTS.bob);
+  return { session, parameters: callbackParameters(callback) };
 }
+
+const callbackParameters = (callback: URL): CallbackParameters => ({
+  code: callback.searchParams.get('code') ?? undefined,
+  state: callback.searchParams.get('state') ?? undefined,
+});
 
 /** The callback's two halves, as GET /v2/oauth/callback runs them (less the audit record between). */
 async function completeConnect(parameters: CallbackParameters) {
@@ -193,6 +191,14 @@ test('the scheduled refresh renews a client credentials token before it expires'
 });
 
 describe('what changed while the user was at the provider', () => {
+  /** A connected secret, and a reconnect session for it that its user has consented to. */
+  async function consentedReconnect() {
+    const first = await completeConnect((await consentedSession(await connectClient())).parameters);
+    if (first.kind !== 'connected') throw new Error(`connect failed: ${JSON.stringify(first)}`);
+    const { parameters } = await consentedSession({ secretId: first.secretId });
+    return { secretId: first.secretId, parameters };
+  }
+
   async function memberWith(permissions: Parameters<typeof createMember>[2]) {
     const user = await createMember(services, world.workspaceId, permissions);
     const found = await services.directory.getMembership(world.workspaceId, user.id);
@@ -204,17 +210,13 @@ describe('what changed while the user was at the provider', () => {
     // Prepare
     const authClientId = await connectClient();
     const { user, membership: theirs } = await memberWith({ role: 'editor' });
-    const session = await createConnectSession(services, theirs, { authClientId }, SERVICE_BASE_URL);
-    const callback = await new OAuthBrowser().authorize(session.attributes.authorize_url, OAUTH_ACCOUNTS.bob);
+    const { parameters } = await consentedSession({ authClientId }, new Date(), theirs);
     await removeMember(services, world.workspaceId, user.id);
     const before = await secretTotal();
     const grantsBefore = (await oauth.stats()).authorizationCodeGrants;
 
     // Act
-    const outcome = await completeConnect({
-      code: callback.searchParams.get('code') ?? undefined,
-      state: callback.searchParams.get('state') ?? undefined,
-    });
+    const outcome = await completeConnect(parameters);
 
     // Assess
     expect(outcome).toMatchObject({ kind: 'failed', error: 'access_denied' });
@@ -224,56 +226,29 @@ describe('what changed while the user was at the provider', () => {
 
   test('the secret to reconnect moved to another auth-client: refused, the secret unchanged', async () => {
     // Prepare: a connected secret, a reconnect session for it, then a PATCH onto another client
-    const authClientId = await connectClient();
-    const first = await completeConnect((await consentedSession(authClientId)).parameters);
-    if (first.kind !== 'connected') throw new Error(`connect failed: ${JSON.stringify(first)}`);
-    const reconnect = await createConnectSession(
-      services,
-      membership,
-      { secretId: first.secretId },
-      SERVICE_BASE_URL,
-    );
-    const callback = await new OAuthBrowser().authorize(
-      reconnect.attributes.authorize_url,
-      OAUTH_ACCOUNTS.bob,
-    );
+    const { secretId, parameters } = await consentedReconnect();
     const otherClientId = await connectClient();
-    const moved = await patchSecret(services, membership, first.secretId, {
+    const moved = await patchSecret(services, membership, secretId, {
       attributes: { credentials: { access_token: 'a', refresh_token: 'r', expires_in: 60 } },
       authClientId: otherClientId,
     });
 
     // Act
-    const outcome = await completeConnect({
-      code: callback.searchParams.get('code') ?? undefined,
-      state: callback.searchParams.get('state') ?? undefined,
-    });
+    const outcome = await completeConnect(parameters);
 
     // Assess
     expect(outcome).toMatchObject({ kind: 'failed', error: 'invalid_request' });
-    const after = await getSecret(services, membership, first.secretId);
+    const after = await getSecret(services, membership, secretId);
     expect(after.relationships['auth-client'].data.id).toBe(otherClientId);
     expect(after.meta.revision).toBe(moved.meta.revision);
   });
 
   test('a refresh in flight does not cost the user their consent: the reconnect wins, the refresh is discarded', async () => {
     // Prepare: a connected secret whose refresh lease is held (a refresh talking to the provider)
-    const authClientId = await connectClient();
-    const first = await completeConnect((await consentedSession(authClientId)).parameters);
-    if (first.kind !== 'connected') throw new Error(`connect failed: ${JSON.stringify(first)}`);
-    const reconnect = await createConnectSession(
-      services,
-      membership,
-      { secretId: first.secretId },
-      SERVICE_BASE_URL,
-    );
-    const callback = await new OAuthBrowser().authorize(
-      reconnect.attributes.authorize_url,
-      OAUTH_ACCOUNTS.bob,
-    );
+    const { secretId, parameters } = await consentedReconnect();
     const leased = await services.secrets.acquireLease(
       world.workspaceId,
-      first.secretId,
+      secretId,
       'a-refresh',
       Date.now(),
       60_000,
@@ -281,22 +256,19 @@ describe('what changed while the user was at the provider', () => {
     expect(leased).toBeDefined();
 
     // Act
-    const outcome = await completeConnect({
-      code: callback.searchParams.get('code') ?? undefined,
-      state: callback.searchParams.get('state') ?? undefined,
-    });
+    const outcome = await completeConnect(parameters);
     const refreshSaved = await services.secrets.saveUnderLease(
       world.workspaceId,
-      first.secretId,
+      secretId,
       'a-refresh',
       (current) => ({ ...current, name: 'written by the refresh' }),
       { source: 'refresh', actorUserId: null },
     );
 
     // Assess
-    expect(outcome).toMatchObject({ kind: 'connected', secretId: first.secretId });
+    expect(outcome).toMatchObject({ kind: 'connected', secretId: secretId });
     expect(refreshSaved).toBeUndefined();
-    const after = await services.secrets.get(world.workspaceId, first.secretId);
+    const after = await services.secrets.get(world.workspaceId, secretId);
     expect(after?.leaseOwner).toBeUndefined();
     expect(after?.name).not.toBe('written by the refresh');
   });
