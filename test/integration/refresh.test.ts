@@ -106,6 +106,42 @@ test('a refresh with client_secret_basic stores the new tokens and the provider 
   expect(((await replay.json()) as { error: string }).error).toBe('invalid_grant');
 });
 
+test('an ID token whose issuer is not the token endpoint’s origin does not fail the refresh (as Google’s)', async () => {
+  // Prepare: the token endpoint reached as localhost, while the provider's ID tokens name
+  // 127.0.0.1 as their issuer; the grant has the openid scope, so refresh answers carry one.
+  const viaLocalhost = await registerOAuthClient(
+    services,
+    world.tenantId,
+    { tokenUrl: oauth.tokenUrl.replace('127.0.0.1', 'localhost') },
+    'basic',
+  );
+  const token = await oauth.mintRefreshToken(OAUTH_CLIENTS.basic.clientId, 'user-1', {
+    scope: 'openid offline_access',
+  });
+  const created = await createSecret(services, membership, {
+    attributes: {
+      name: 'Google-like',
+      state: 'ready',
+      error: null,
+      credentials: { access_token: 'initial-access', refresh_token: token, expires_in: 3600 },
+    },
+    authClientId: viaLocalhost,
+  });
+
+  // Act
+  const refreshed = await refreshSecretNow(services, membership, created.id);
+
+  // Assess
+  expect(refreshed.attributes.state).toBe('ready');
+  expect(refreshed.meta.last_refresh_error).toBeNull();
+  expect(refreshed.attributes.credentials).toEqual({
+    access_token: expect.not.stringMatching(/^initial-access$/),
+    refresh_token: expect.any(String),
+    expires_in: 3600,
+  });
+  expect(Object.keys(refreshed.attributes.credentials ?? {})).not.toContain('id_token');
+});
+
 test('client_secret_post works', async () => {
   const created = await oauthSecret('post');
   const refreshed = await refreshSecretNow(services, membership, created.id);
