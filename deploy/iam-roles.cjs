@@ -2,7 +2,9 @@
 // serverless.yml; the README's "Deploying" section explains the conditions.
 //
 // Each entry: the DynamoDB actions on the table (and its indexes where a Query runs on them),
-// and the KMS actions on the service's key.
+// and the KMS actions on the service's key. Every role may also write its function's logs and,
+// with tracing on (serverless.yml `provider.tracing.lambda`), its X-Ray traces: osls adds those
+// only to the default role it makes, not to roles of our own.
 const READ = ['dynamodb:BatchGetItem', 'dynamodb:GetItem'];
 /**
  * A write that counts a secret into lists: PutItem (the secret, a new block), UpdateItem (counts,
@@ -195,6 +197,9 @@ const FUNCTIONS = {
   webhookDeliveriesList: { dynamodb: [...READ, 'dynamodb:Query'] },
   eventsList: { dynamodb: [...READ, 'dynamodb:Query'] },
   auditEventsList: { dynamodb: [...READ, 'dynamodb:Query'] },
+  // The OpenAPI documents: built into the bundle, nothing read, nothing written.
+  openapiV2: {},
+  openapiV1: {},
 };
 
 /**
@@ -203,7 +208,15 @@ const FUNCTIONS = {
  * else may put items only into the audit partitions.
  */
 const AUDIT_PARTITIONS = ['AUDIT#*'];
-const WRITES_NO_AUDIT = new Set(['publishEvents', 'deliverWebhooks', 'purgeDeleted']);
+const WRITES_NO_AUDIT = new Set([
+  'publishEvents',
+  'deliverWebhooks',
+  'purgeDeleted',
+  'openapiV2',
+  'openapiV1',
+]);
+/** X-Ray's write actions have no resource to name: they are allowed on `*`, alone in their statement. */
+const XRAY_WRITE = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
 
 const roleName = (fn) => `${fn[0].toUpperCase()}${fn.slice(1)}Role`;
 
@@ -211,6 +224,7 @@ module.exports = async ({ resolveVariable }) => {
   const service = await resolveVariable('self:service');
   const stage = await resolveVariable('sls:stage');
   const existingKeyArn = await resolveVariable('self:custom.existingKmsKeyArn');
+  const tracing = await resolveVariable('self:provider.tracing.lambda, false');
   const resources = {};
   for (const [fn, access] of Object.entries(FUNCTIONS)) {
     const tableArn = { 'Fn::GetAtt': ['SecretsTable', 'Arn'] };
@@ -222,13 +236,17 @@ module.exports = async ({ resolveVariable }) => {
           'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${service}-${stage}-${fn}:*`,
         },
       },
-      {
-        Effect: 'Allow',
-        Action: access.dynamodb,
-        Resource: access.indexes ? [tableArn, { 'Fn::Join': ['/', [tableArn, 'index', '*']] }] : [tableArn],
-      },
     ];
-    if (!WRITES_NO_AUDIT.has(fn) && !access.dynamodb.includes('dynamodb:PutItem')) {
+    const dynamodb = access.dynamodb ?? [];
+    if (dynamodb.length > 0) {
+      statements.push({
+        Effect: 'Allow',
+        Action: dynamodb,
+        Resource: access.indexes ? [tableArn, { 'Fn::Join': ['/', [tableArn, 'index', '*']] }] : [tableArn],
+      });
+    }
+    if (tracing) statements.push({ Effect: 'Allow', Action: XRAY_WRITE, Resource: '*' });
+    if (!WRITES_NO_AUDIT.has(fn) && !dynamodb.includes('dynamodb:PutItem')) {
       statements.push({
         Effect: 'Allow',
         Action: ['dynamodb:PutItem'],

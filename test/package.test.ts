@@ -15,6 +15,18 @@ jest.setTimeout(120_000);
 
 const ROOT = resolve(__dirname, '..');
 const EXISTING_KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/abc';
+const EXISTING_TOPIC_ARN = 'arn:aws:sns:us-east-1:111122223333:on-call';
+/** What the package with --param values is given (deploy/http-api.cjs, deploy/alarms.cjs). */
+const PARAMS = {
+  throttleRate: 50,
+  throttleBurst: 75,
+  refreshThrottleRate: 2.5,
+  refreshThrottleBurst: 4,
+  http5xxAlarmPercent: 1.5,
+};
+const REFRESH_ROUTE = 'POST /v2/workspaces/{workspaceId}/secrets/{secretId}/refresh';
+/** CloudFormation's limit of resources in a stack. */
+const MAX_RESOURCES = 500;
 const MAX_BUNDLE_BYTES = 1024 * 1024;
 const CORS_ORIGINS = ['http://localhost:5173', 'https://app.example.com'];
 
@@ -24,12 +36,14 @@ type JsonObject = { [key: string]: Json };
 interface Resource {
   Type: string;
   Condition?: string;
+  DependsOn?: string | string[];
   Properties?: JsonObject;
 }
 
 interface Template {
   Resources: Record<string, Resource>;
   Conditions?: Record<string, Json>;
+  Outputs?: Record<string, { Value: Json }>;
 }
 
 interface Packaged {
@@ -74,6 +88,8 @@ const ENDPOINTS: Record<string, string> = {
   'GET /v2/workspaces/{workspaceId}/audit-events': 'auditEventsList',
   'POST /v2/workspaces/{workspaceId}/connect-sessions': 'connectSessionsCreate',
   'GET /v2/oauth/callback': 'oauthCallback',
+  'GET /v2/openapi.json': 'openapiV2',
+  'GET /v1/openapi.json': 'openapiV1',
 };
 
 interface Access {
@@ -325,14 +341,19 @@ const LEAST_PRIVILEGE: Record<string, Access> = {
   webhookDeliveriesList: { actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:Query'] },
   eventsList: { actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:Query'] },
   auditEventsList: { actions: [AUTHENTICATE, 'dynamodb:GetItem', 'dynamodb:Query'] },
+  // The OpenAPI documents are in the bundle: nothing read, nothing written, not even audit.
+  openapiV2: { actions: [] },
+  openapiV1: { actions: [] },
 };
 /**
  * Every HTTP function (and the schedule) writes audit records: PutItem, limited to the audit
  * partitions where the function writes nothing else.
  */
 const AUDIT_WRITE = 'dynamodb:PutItem';
-const WITHOUT_AUDIT = new Set(['publishEvents', 'deliverWebhooks', 'purgeDeleted']);
+const WITHOUT_AUDIT = new Set(['publishEvents', 'deliverWebhooks', 'purgeDeleted', 'openapiV2', 'openapiV1']);
 const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+/** Active tracing: every function sends its traces. X-Ray has no resource to name, so `*`. */
+const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 
 async function serverlessPackage(
   stage: string,
@@ -354,6 +375,7 @@ async function serverlessPackage(
             'LOCAL_KEY_FILE',
             'KMS_KEY_ID',
             'CORS_ALLOWED_ORIGINS',
+            'LOG_LEVEL',
             ...(bundles === 'build' ? REUSE_BUILD_VARIABLES : []),
           ].includes(name),
       ),
@@ -378,7 +400,8 @@ async function serverlessPackage(
 
 let dev: Packaged;
 let prod: Packaged;
-let existingKey: Packaged;
+/** dev with an existing key and alarm topic, and throttling and alarm parameters of its own. */
+let withParams: Packaged;
 let withCors: Packaged;
 
 beforeAll(async () => {
@@ -386,7 +409,11 @@ beforeAll(async () => {
   // dev bundles every function itself, as `npm run package` does: its zips are the ones inspected.
   dev = await serverlessPackage('dev', [], {}, { bundles: 'build' });
   prod = await serverlessPackage('prod');
-  existingKey = await serverlessPackage('dev', [`--param=kmsKeyArn=${EXISTING_KEY_ARN}`]);
+  withParams = await serverlessPackage('dev', [
+    `--param=kmsKeyArn=${EXISTING_KEY_ARN}`,
+    `--param=alarmTopicArn=${EXISTING_TOPIC_ARN}`,
+    ...Object.entries(PARAMS).map(([name, value]) => `--param=${name}=${value}`),
+  ]);
   withCors = await serverlessPackage('dev', [], { CORS_ALLOWED_ORIGINS: CORS_ORIGINS.join(' , ') });
   // One package bundling every function and three reusing bundles: about 30 s on an idle 2-core
   // machine, more while the rest of the suite shares the cores.
@@ -537,6 +564,77 @@ function zipEntries(file: string): string[] {
 
 const getAttArn = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
 
+interface Alarm {
+  readonly logicalId: string;
+  /** The alarm's properties, with every Fn::If decided. */
+  readonly properties: JsonObject;
+}
+
+/** Every CloudWatch alarm the stack creates. */
+function alarmsOf(template: Template): Alarm[] {
+  return createdResources(template, 'AWS::CloudWatch::Alarm').map(([logicalId, resource]) => {
+    const properties = resolveValue(template, resource.Properties ?? {});
+    return { logicalId, properties: isObject(properties) ? properties : {} };
+  });
+}
+
+/** The alarms on one metric (a single-metric alarm), matched on namespace, name and dimensions. */
+function alarmsOn(
+  template: Template,
+  namespace: string,
+  metricName: string,
+  dimensions: JsonObject,
+): Alarm[] {
+  const wanted = Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value }));
+  return alarmsOf(template).filter(
+    ({ properties }) =>
+      properties.Namespace === namespace &&
+      properties.MetricName === metricName &&
+      JSON.stringify(properties.Dimensions) === JSON.stringify(wanted),
+  );
+}
+
+/** An alarm on a single metric that fires once the metric's 5-minute statistic is above `threshold`. */
+const singleMetricAlarm = (statistic: string, threshold: number, periods = 1) =>
+  expect.objectContaining({
+    Statistic: statistic,
+    Period: 300,
+    EvaluationPeriods: periods,
+    Threshold: threshold,
+    ComparisonOperator: 'GreaterThanThreshold',
+    TreatMissingData: 'notBreaching',
+  });
+
+/** The queues failed work ends up in: queues' redrive targets and stream mappings' on-failure destinations. */
+function deadLetterQueuesOf(template: Template): string[] {
+  const redriveTargets = resourcesOfType(template, 'AWS::SQS::Queue').map(
+    ([, queue]) => (queue.Properties?.RedrivePolicy as JsonObject | undefined)?.deadLetterTargetArn,
+  );
+  const onFailure = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(
+    ([, mapping]) =>
+      ((mapping.Properties?.DestinationConfig as JsonObject | undefined)?.OnFailure as JsonObject | undefined)
+        ?.Destination,
+  );
+  return [...new Set([...redriveTargets, ...onFailure].flatMap((arn) => getAttOf(arn) ?? []))].sort();
+}
+
+const getAttOf = (value: Json | undefined): string | undefined => {
+  const getAtt = isObject(value) ? value['Fn::GetAtt'] : undefined;
+  return Array.isArray(getAtt) ? String(getAtt[0]) : undefined;
+};
+
+function httpApiStageOf(template: Template): Resource {
+  const stages = resourcesOfType(template, 'AWS::ApiGatewayV2::Stage');
+  expect(stages).toHaveLength(1);
+  return stages[0]?.[1] ?? { Type: '' };
+}
+
+/** A function's environment as deployed. */
+function environmentOf(template: Template, fn: FunctionInfo): JsonObject {
+  const variables = resolveValue(template, fn.properties.Environment ?? null);
+  return isObject(variables) && isObject(variables.Variables) ? variables.Variables : {};
+}
+
 // ---- the tests ------------------------------------------------------------------------------------
 
 describe('serverless package', () => {
@@ -653,7 +751,7 @@ describe('serverless package', () => {
 
   test('with --param kmsKeyArn no key is created, and functions and roles use the given key', () => {
     // Prepare
-    const { template } = existingKey;
+    const { template } = withParams;
 
     // Act
     const keys = createdResources(template, 'AWS::KMS::Key');
@@ -676,7 +774,7 @@ describe('serverless package', () => {
   test.each([
     ['dev', () => dev],
     ['prod', () => prod],
-    ['dev with an existing key', () => existingKey],
+    ['dev with --param values', () => withParams],
   ])(
     'IAM (%s): every action is explicit, nothing may Scan, and nothing applies to every resource',
     (_name, packaged) => {
@@ -695,7 +793,13 @@ describe('serverless package', () => {
         expect(statement.Effect).toBe('Allow');
         expect(statement.Action.filter((action) => action.includes('*'))).toEqual([]);
         expect(statement.Resource.length).toBeGreaterThan(0);
-        expect(statement.Resource).not.toContain('*');
+        // X-Ray's write actions name no resource: `*` for them alone, in a statement of their own.
+        if (statement.Resource.includes('*')) {
+          expect({ actions: [...statement.Action].sort(), resource: statement.Resource }).toEqual({
+            actions: XRAY_ACTIONS,
+            resource: ['*'],
+          });
+        }
       }
     },
   );
@@ -724,6 +828,7 @@ describe('serverless package', () => {
             ...access.actions,
             ...(WITHOUT_AUDIT.has(fn.name) ? [] : [AUDIT_WRITE]),
             ...LOG_ACTIONS,
+            ...XRAY_ACTIONS,
           ]),
         ].sort(),
       });
@@ -856,7 +961,7 @@ describe('serverless package', () => {
 
   test('CORS is off unless CORS_ALLOWED_ORIGINS is set, on every stage', () => {
     // Act
-    const corsConfigurations = [dev, prod, existingKey].flatMap(({ template }) =>
+    const corsConfigurations = [dev, prod, withParams].flatMap(({ template }) =>
       resourcesOfType(template, 'AWS::ApiGatewayV2::Api').map(([, api]) => api.Properties?.CorsConfiguration),
     );
 
@@ -899,4 +1004,294 @@ describe('serverless package', () => {
       await expect(packaging).rejects.toThrow(/CORS_ALLOWED_ORIGINS/);
     },
   );
+
+  test("the stack stays under CloudFormation's limit of resources", () => {
+    // Assess: every function brings about nine (alarms included); the limit is the stack's.
+    for (const { template } of [dev, prod, withParams]) {
+      expect(Object.keys(template.Resources).length).toBeLessThan(MAX_RESOURCES);
+    }
+  });
+
+  test('alarms go to an SNS topic of the stack; with --param alarmTopicArn, to that topic and none is created', () => {
+    // Act
+    const created = createdResources(dev.template, 'AWS::SNS::Topic');
+    const createdWithParam = createdResources(withParams.template, 'AWS::SNS::Topic');
+
+    // Assess
+    expect(created.map(([logicalId]) => logicalId)).toEqual(['AlarmTopic']);
+    expect(createdWithParam).toEqual([]);
+    for (const [{ template }, topic] of [
+      [dev, { Ref: 'AlarmTopic' }],
+      [prod, { Ref: 'AlarmTopic' }],
+      [withParams, EXISTING_TOPIC_ARN],
+    ] as const) {
+      const alarms = alarmsOf(template);
+      expect(alarms.length).toBeGreaterThan(0);
+      for (const { logicalId, properties } of alarms) {
+        expect({ logicalId, alarm: properties.AlarmActions, ok: properties.OKActions }).toEqual({
+          logicalId,
+          alarm: [topic],
+          ok: [topic],
+        });
+        expect(properties.ActionsEnabled).toBe(true);
+      }
+      expect(resolveValue(template, template.Outputs?.AlarmTopicArn?.Value ?? null)).toEqual(topic);
+    }
+  });
+
+  test('every alarm says what it means and what to do, under a name of its own', () => {
+    // Act
+    const alarms = alarmsOf(dev.template);
+
+    // Assess
+    for (const { logicalId, properties } of alarms) {
+      const description = String(properties.AlarmDescription ?? '');
+      expect({ logicalId, whatToDo: description.includes('What to do: ') }).toEqual({
+        logicalId,
+        whatToDo: true,
+      });
+      expect(description.length).toBeLessThanOrEqual(1024);
+      expect(String(properties.AlarmName)).toMatch(/^auth-secrets-dev-/);
+    }
+    const names = alarms.map(({ properties }) => properties.AlarmName);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  test('the HTTP API alarms when more than 5% of its answers in 5 minutes are 5xx (--param http5xxAlarmPercent)', () => {
+    for (const [{ template }, percent] of [
+      [dev, 5],
+      [withParams, PARAMS.http5xxAlarmPercent],
+    ] as const) {
+      // Act
+      const [apiId] = resourcesOfType(template, 'AWS::ApiGatewayV2::Api')[0] ?? [''];
+      const alarms = alarmsOf(template).filter(({ properties }) =>
+        JSON.stringify(properties.Metrics ?? []).includes('"AWS/ApiGateway"'),
+      );
+
+      // Assess
+      expect(alarms).toHaveLength(1);
+      const properties = alarms[0]?.properties ?? {};
+      const metrics = asList(properties.Metrics).filter(isObject);
+      const onApi = (name: string) =>
+        metrics.find(
+          (metric) =>
+            JSON.stringify(metric.MetricStat) ===
+            JSON.stringify({
+              Metric: {
+                Namespace: 'AWS/ApiGateway',
+                MetricName: name,
+                Dimensions: [{ Name: 'ApiId', Value: { Ref: apiId } }],
+              },
+              Period: 300,
+              Stat: 'Sum',
+            }),
+        );
+      const errors = onApi('5xx');
+      const requests = onApi('Count');
+      expect(errors).toBeDefined();
+      expect(requests).toBeDefined();
+      const returned = metrics.filter((metric) => metric.ReturnData !== false);
+      expect(returned).toHaveLength(1);
+      const expression = String(returned[0]?.Expression);
+      expect(expression).toContain(`100 * ${String(errors?.Id)} / ${String(requests?.Id)}`);
+      expect(properties).toMatchObject({
+        Threshold: percent,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+      });
+    }
+  });
+
+  test('every function has an alarm on its Errors and one on its Throttles', () => {
+    // Prepare
+    const { template } = dev;
+    const functions = functionsOf(template);
+
+    // Act
+    const alarms = functions.map((fn) => ({
+      name: fn.name,
+      errors: alarmsOn(template, 'AWS/Lambda', 'Errors', { FunctionName: { Ref: fn.logicalId } }),
+      throttles: alarmsOn(template, 'AWS/Lambda', 'Throttles', { FunctionName: { Ref: fn.logicalId } }),
+    }));
+
+    // Assess
+    expect(functions.map((fn) => fn.name)).toEqual(expect.arrayContaining(Object.keys(LEAST_PRIVILEGE)));
+    for (const { name, errors, throttles } of alarms) {
+      expect({ name, errors: errors.map((alarm) => alarm.properties) }).toEqual({
+        name,
+        errors: [singleMetricAlarm('Sum', 0)],
+      });
+      expect({ name, throttles: throttles.map((alarm) => alarm.properties) }).toEqual({
+        name,
+        throttles: [singleMetricAlarm('Sum', 0)],
+      });
+    }
+  });
+
+  test('the scheduled refresh alarms when a run takes more than 80% of its timeout', () => {
+    // Prepare
+    const { template } = dev;
+    const refreshDue = functionsOf(template).find((fn) => fn.name === 'refreshDue');
+    const timeoutSeconds = Number(refreshDue?.properties.Timeout);
+
+    // Act
+    const alarms = alarmsOn(template, 'AWS/Lambda', 'Duration', {
+      FunctionName: { Ref: refreshDue?.logicalId ?? '' },
+    });
+
+    // Assess
+    expect(timeoutSeconds).toBeGreaterThan(0);
+    expect(alarms.map((alarm) => alarm.properties)).toEqual([
+      singleMetricAlarm('Maximum', timeoutSeconds * 1000 * 0.8),
+    ]);
+  });
+
+  test('the refresh backlog (AuthSecrets RefreshBacklog, as the functions emit it) alarms after 3 periods above 0', () => {
+    // Prepare
+    const { template } = dev;
+
+    // Act
+    const alarms = alarmsOn(template, 'AuthSecrets', 'RefreshBacklog', { service: 'auth-secrets' });
+
+    // Assess
+    expect(alarms.map((alarm) => alarm.properties)).toEqual([singleMetricAlarm('Maximum', 0, 3)]);
+    expect(alarms[0]?.properties.DatapointsToAlarm).toBe(3);
+    for (const fn of functionsOf(template)) {
+      expect({ fn: fn.name, ...environmentOf(template, fn) }).toMatchObject({
+        fn: fn.name,
+        POWERTOOLS_METRICS_NAMESPACE: 'AuthSecrets',
+        POWERTOOLS_SERVICE_NAME: 'auth-secrets',
+      });
+    }
+  });
+
+  test('every dead-letter queue alarms as soon as it holds a message', () => {
+    // Prepare
+    const { template } = dev;
+
+    // Act
+    const queues = deadLetterQueuesOf(template);
+
+    // Assess
+    expect(queues).toEqual(['EventsDeadLetterQueue', 'WebhookDeadLetterQueue']);
+    for (const queue of queues) {
+      const alarms = alarmsOn(template, 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', {
+        QueueName: { 'Fn::GetAtt': [queue, 'QueueName'] },
+      });
+      expect({ queue, alarms: alarms.map((alarm) => alarm.properties) }).toEqual({
+        queue,
+        alarms: [singleMetricAlarm('Maximum', 0)],
+      });
+    }
+  });
+
+  test('the HTTP API stage throttles every route, and the refresh route tighter (--param throttle*)', () => {
+    for (const [{ template }, limits] of [
+      [dev, { rate: 200, burst: 400, refreshRate: 10, refreshBurst: 20 }],
+      [prod, { rate: 200, burst: 400, refreshRate: 10, refreshBurst: 20 }],
+      [
+        withParams,
+        {
+          rate: PARAMS.throttleRate,
+          burst: PARAMS.throttleBurst,
+          refreshRate: PARAMS.refreshThrottleRate,
+          refreshBurst: PARAMS.refreshThrottleBurst,
+        },
+      ],
+    ] as const) {
+      // Act
+      const stage = httpApiStageOf(template);
+      const [refreshRouteId] =
+        resourcesOfType(template, 'AWS::ApiGatewayV2::Route').find(
+          ([, route]) => route.Properties?.RouteKey === REFRESH_ROUTE,
+        ) ?? [];
+
+      // Assess
+      expect(stage.Properties).toMatchObject({
+        StageName: '$default',
+        AutoDeploy: true,
+        DefaultRouteSettings: { ThrottlingRateLimit: limits.rate, ThrottlingBurstLimit: limits.burst },
+        RouteSettings: {
+          [REFRESH_ROUTE]: {
+            ThrottlingRateLimit: limits.refreshRate,
+            ThrottlingBurstLimit: limits.refreshBurst,
+          },
+        },
+      });
+      expect(Object.keys(stage.Properties?.RouteSettings as JsonObject)).toEqual([REFRESH_ROUTE]);
+      expect(limits.refreshRate).toBeLessThan(limits.rate);
+      // The stage may only name a route that exists: CloudFormation makes the route first.
+      expect(refreshRouteId).toBeDefined();
+      expect(asList(stage.DependsOn)).toContain(refreshRouteId);
+    }
+  });
+
+  test.each([
+    ['refreshThrottleBurst', '1.5'],
+    ['http5xxAlarmPercent', '0'],
+  ])('--param %s=%s fails the package', async (name, value) => {
+    // Act
+    const packaging = serverlessPackage('dev', [`--param=${name}=${value}`]);
+
+    // Assess
+    await expect(packaging).rejects.toThrow(`--param ${name}=${value}: expected`);
+  });
+
+  test('the HTTP API writes a JSON access log line per request to a log group of its own', () => {
+    // Prepare
+    const { template } = dev;
+
+    // Act
+    const settings = httpApiStageOf(template).Properties?.AccessLogSettings as JsonObject | undefined;
+    const logGroupId = getAttOf(settings?.DestinationArn);
+    const logGroup = template.Resources[logGroupId ?? ''];
+    const format = JSON.parse(String(settings?.Format)) as Record<string, string>;
+
+    // Assess
+    expect(logGroup).toMatchObject({
+      Type: 'AWS::Logs::LogGroup',
+      Properties: { LogGroupName: '/aws/http-api/auth-secrets-dev', RetentionInDays: 30 },
+    });
+    expect(settings?.DestinationArn).toEqual(getAttArn(logGroupId ?? ''));
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      ip: '$context.identity.sourceIp',
+      requestTime: '$context.requestTime',
+      httpMethod: '$context.httpMethod',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+      protocol: '$context.protocol',
+      responseLength: '$context.responseLength',
+      integrationError: '$context.integration.error',
+      integrationLatency: '$context.integration.latency',
+      integrationRequestId: '$context.integration.requestId',
+    });
+    // Only API Gateway's own variables: no header (Authorization, X-Auth-Token) and no body.
+    for (const value of Object.values(format)) expect(value).toMatch(/^\$context\.[a-zA-Z.]+$/);
+  });
+
+  test('every function is traced by X-Ray and configured for Powertools', () => {
+    // Prepare
+    const { template } = dev;
+
+    // Act
+    const functions = functionsOf(template).map((fn) => ({
+      name: fn.name,
+      tracing: fn.properties.TracingConfig,
+      environment: environmentOf(template, fn),
+    }));
+
+    // Assess
+    for (const { name, tracing, environment } of functions) {
+      expect({ name, tracing }).toEqual({ name, tracing: { Mode: 'Active' } });
+      expect({ name, ...environment }).toMatchObject({
+        name,
+        LOG_LEVEL: 'INFO',
+        POWERTOOLS_SERVICE_NAME: 'auth-secrets',
+        POWERTOOLS_METRICS_NAMESPACE: 'AuthSecrets',
+        POWERTOOLS_TRACE_DISABLED: 'false',
+      });
+    }
+  });
 });
