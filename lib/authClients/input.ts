@@ -92,7 +92,7 @@ const authorizeParamsSchema = jsonObject.transform((given, context) => {
   return Object.fromEntries(entries) as Record<string, string>;
 });
 
-const attributesSchema = z
+export const authClientAttributesSchema = z
   .object({
     name: z.string().trim().min(1).max(200),
     auth_type: z.enum(AUTH_CLIENT_TYPES),
@@ -124,7 +124,7 @@ export function readAuthClientDocument(body: unknown, mode: 'create' | { id: str
   const writable = Object.fromEntries(
     Object.entries(given).filter(([name]) => !READ_ONLY_ATTRIBUTES.includes(name)),
   );
-  const parsed = attributesSchema.safeParse(writable);
+  const parsed = authClientAttributesSchema.safeParse(writable);
   if (!parsed.success) throw attributeError(parsed.error, 'auth-client');
   const attributes = parsed.data;
   if (attributes.auth_type && attributes.type && attributes.auth_type !== attributes.type) {

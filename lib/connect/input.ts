@@ -14,7 +14,7 @@ export interface ConnectSessionInput {
   readonly returnUrl?: string;
 }
 
-const attributesSchema = z
+export const connectSessionAttributesSchema = z
   .object({
     name: z.string().trim().min(1).max(200),
     return_url: z.string().min(1).max(2000),
@@ -32,7 +32,7 @@ const RELATIONSHIPS = {
 
 export function readConnectSessionDocument(body: unknown): ConnectSessionInput {
   const { attributes, relationships } = readResourceObject(body, 'connect-session', 'create');
-  const parsed = attributesSchema.safeParse(attributes);
+  const parsed = connectSessionAttributesSchema.safeParse(attributes);
   if (!parsed.success) throw attributeError(parsed.error, 'connect-session');
   const ids: Partial<Record<keyof typeof RELATIONSHIPS, string>> = {};
   for (const [name, value] of Object.entries(relationships)) {

@@ -18,7 +18,7 @@ const relationshipSchema = z.object({
   data: z.object({ type: z.literal('auth-client'), id: z.string().min(1).max(100) }),
 });
 
-const attributesSchema = z
+export const secretAttributesSchema = z
   .object({
     name: z.string().trim().min(1).max(200),
     state: z.enum(SECRET_STATES),
@@ -157,8 +157,8 @@ function readAttributes(
   // The use case decides whether credentials (and with them state) may be left out: that depends on
   // the auth-client's grant.
   const schema = required
-    ? attributesSchema.partial({ error: true, state: true, credentials: true })
-    : attributesSchema.partial();
+    ? secretAttributesSchema.partial({ error: true, state: true, credentials: true })
+    : secretAttributesSchema.partial();
   const parsed = schema.safeParse(writable);
   if (!parsed.success) throw toValidationError(parsed.error, '/data/attributes');
   return parsed.data;

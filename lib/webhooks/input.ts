@@ -12,7 +12,7 @@ export interface WebhookFields {
 
 const READ_ONLY_ATTRIBUTES = ['created_at', 'updated_at'];
 
-const attributesSchema = z
+export const webhookAttributesSchema = z
   .object({
     url: z.string().min(1).max(2000),
     event_types: z.array(z.enum(SECRET_EVENT_TYPES)).max(SECRET_EVENT_TYPES.length),
@@ -34,7 +34,7 @@ export function readWebhookDocument(body: unknown, mode: 'create' | { id: string
   const writable = Object.fromEntries(
     Object.entries(given).filter(([name]) => !READ_ONLY_ATTRIBUTES.includes(name)),
   );
-  const parsed = attributesSchema.safeParse(writable);
+  const parsed = webhookAttributesSchema.safeParse(writable);
   if (!parsed.success) throw attributeError(parsed.error, 'webhook');
   const { url, event_types: eventTypes, enabled } = parsed.data;
   return {

@@ -1,0 +1,10 @@
+import { publicEndpoint } from '../lib/http/endpoint';
+import { openApiJson } from '../lib/openapi/documents';
+import { services } from '../lib/services';
+
+// GET /v2/openapi.json, without credentials: the API's description is no secret.
+export const handler = publicEndpoint(services, async () => ({
+  statusCode: 200,
+  headers: { 'Content-Type': 'application/json' },
+  body: openApiJson('v2'),
+}));
