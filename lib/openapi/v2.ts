@@ -582,6 +582,7 @@ export function v2Document(): JsonSchema {
               headers: ALWAYS,
               content: { 'application/json': { schema: { type: 'object' } } },
             },
+            ...errors(500, ...GATEWAY),
           },
         },
       },

@@ -3,6 +3,7 @@
  * ways the document lets a caller authenticate, and the checks every JSON:API error must pass.
  */
 import type { TestUser } from '../support/fixtures';
+import { checkAgainstOpenApi } from '../support/openApiCheck';
 
 /** Response bodies are whatever the server sent; tests assert on their shape. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -49,8 +50,10 @@ export class Api {
       body = JSON.stringify(options.json);
     }
     Object.assign(headers, options.headers ?? {});
-    const response = await fetch(new URL(path, this.baseUrl), { method, headers, body });
+    const url = new URL(path, this.baseUrl);
+    const response = await fetch(url, { method, headers, body });
     const text = await response.text();
+    checkAgainstOpenApi(method, url, { status: response.status, headers: response.headers, text });
     let parsed: Json;
     try {
       parsed = text ? JSON.parse(text) : undefined;

@@ -15,6 +15,7 @@ import {
   type OAuthServer,
 } from '../support/oauthServer';
 import { startLocalServer, type LocalServer } from '../support/server';
+import { checkAgainstOpenApi } from '../support/openApiCheck';
 import { Api, basic, type ApiResponse, type Json } from './api';
 
 let server: LocalServer;
@@ -131,6 +132,7 @@ function consent(session: Json, decision: 'allow' | 'deny' = 'allow'): Promise<U
 async function arrive(callbackUrl: URL | string) {
   const response = await fetch(callbackUrl, { redirect: 'manual' });
   const text = await response.text();
+  checkAgainstOpenApi('GET', callbackUrl, { status: response.status, headers: response.headers, text });
   const location = response.headers.get('location');
   return {
     status: response.status,

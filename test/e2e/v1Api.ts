@@ -7,6 +7,7 @@ import { createWorkspace } from '../../lib/directory/admin';
 import type { Permission } from '../../lib/model';
 import type { Services } from '../../lib/services';
 import { createMember, createWorld, type TestUser, type World } from '../support/fixtures';
+import { checkAgainstOpenApi } from '../support/openApiCheck';
 
 /** Response bodies are whatever the server sent; tests assert on their shape. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -49,6 +50,7 @@ export class V1Api {
     const response = await fetch(url, { method, headers, body });
     const bytes = Buffer.from(await response.arrayBuffer());
     const text = bytes.toString('utf8');
+    checkAgainstOpenApi(method, url, { status: response.status, headers: response.headers, text });
     let parsed: Json;
     try {
       parsed = text ? JSON.parse(text) : undefined;
