@@ -100,7 +100,7 @@ async function run(argv: string[]): Promise<unknown> {
       ].map((name) => [name, { type: 'string' as const }]),
     ),
   });
-  const options = values as Options;
+  const options: Options = values;
   if (!process.env.KMS_KEY_ID) {
     Object.assign(
       process.env,

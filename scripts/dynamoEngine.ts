@@ -90,10 +90,11 @@ const OUTPUT_TAIL = 16_384;
  */
 export async function startDynamo(options: EngineOptions = {}): Promise<DynamoEngine> {
   requireJava();
-  const fixedPort = options.port !== undefined && options.port !== 0;
+  const requestedPort = options.port ?? 0;
+  const fixedPort = requestedPort !== 0;
   // A free port is only free until someone takes it; if the engine loses that race, try another.
   for (let attempt = 1; ; attempt++) {
-    const port = fixedPort ? (options.port as number) : await freeLoopbackPort();
+    const port = fixedPort ? requestedPort : await freeLoopbackPort();
     try {
       return await launch(port, options);
     } catch (error) {
@@ -152,7 +153,7 @@ async function launch(port: number, options: EngineOptions): Promise<DynamoEngin
   const died = () => {
     if (spawnError) return `java could not be started: ${spawnError.message}`;
     if (child.exitCode === null && child.signalCode === null) return undefined;
-    return `DynamoDB Local exited (${child.exitCode ?? child.signalCode}) while starting:\n${output.trim()}`;
+    return `DynamoDB Local exited (${String(child.exitCode ?? child.signalCode)}) while starting:\n${output.trim()}`;
   };
   try {
     await waitForDynamo(endpoint, { withinMs: options.readyWithinMs ?? 60_000, died });
@@ -226,7 +227,9 @@ export function freeLoopbackPort(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
+      server.close(() => {
+        resolvePort(port);
+      });
     });
   });
 }

@@ -252,7 +252,9 @@ export class OfflineGateway {
   constructor(private readonly serverless: Serverless) {
     this.hooks = {
       // Before serverless-offline reads the functions' timeouts.
-      'before:offline:start:init': () => this.shortenTimeouts(),
+      'before:offline:start:init': () => {
+        this.shortenTimeouts();
+      },
       // After serverless-offline has built its HTTP server.
       'after:offline:start:init': () => this.installGateway(),
     };

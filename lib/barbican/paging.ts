@@ -46,7 +46,7 @@ export function navigationLinks(
 ): { previous?: string; next?: string } {
   const { offset, limit } = paging;
   const href = (pageOffset: bigint) =>
-    `${listUrl}?limit=${limit}&offset=${pageOffset}` +
+    `${listUrl}?limit=${String(limit)}&offset=${pageOffset.toString()}` +
     keep.map(([name, value]) => `&${encodeURIComponent(name)}=${encodeURIComponent(value)}`).join('');
   const step = BigInt(limit);
   return {

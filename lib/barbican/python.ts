@@ -49,7 +49,7 @@ export function unquotePlus(value: string): string {
       index += 2;
     } else {
       flush();
-      result += text[index];
+      result += text[index] ?? '';
     }
   }
   flush();

@@ -285,7 +285,10 @@ async function changeMetadata(
 function sameMetadata(a: V1SecretRecord['metadata'], b: V1SecretRecord['metadata']): boolean {
   return (
     a.length === b.length &&
-    a.every((item, index) => item.key === b[index]?.key && item.value === b[index]?.value)
+    a.every((item, index) => {
+      const other = b[index];
+      return other !== undefined && item.key === other.key && item.value === other.value;
+    })
   );
 }
 

@@ -24,28 +24,33 @@ export class LocalDataKeyProvider implements DataKeyProvider {
     this.masterKey = loadOrCreateKey(keyFile);
   }
 
-  async generateDataKey(context: EncryptionContext): Promise<DataKey> {
+  // Synchronous work behind the provider's asynchronous interface (KMS is a network call).
+  generateDataKey(context: EncryptionContext): Promise<DataKey> {
     const plaintext = randomBytes(32);
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.masterKey, iv);
     cipher.setAAD(Buffer.from(canonicalContext(context)));
     const wrapped = Buffer.concat([iv, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-    return { plaintext, wrapped };
+    return Promise.resolve({ plaintext, wrapped });
   }
 
-  async unwrapDataKey(wrapped: Buffer, context: EncryptionContext): Promise<Buffer> {
+  unwrapDataKey(wrapped: Buffer, context: EncryptionContext): Promise<Buffer> {
     try {
       const iv = wrapped.subarray(0, IV_BYTES);
       const tag = wrapped.subarray(wrapped.length - TAG_BYTES);
       const decipher = createDecipheriv('aes-256-gcm', this.masterKey, iv);
       decipher.setAAD(Buffer.from(canonicalContext(context)));
       decipher.setAuthTag(tag);
-      return Buffer.concat([
-        decipher.update(wrapped.subarray(IV_BYTES, wrapped.length - TAG_BYTES)),
-        decipher.final(),
-      ]);
+      return Promise.resolve(
+        Buffer.concat([
+          decipher.update(wrapped.subarray(IV_BYTES, wrapped.length - TAG_BYTES)),
+          decipher.final(),
+        ]),
+      );
     } catch (error) {
-      throw new DecryptionError('data key does not match its encryption context', { cause: error });
+      return Promise.reject(
+        new DecryptionError('data key does not match its encryption context', { cause: error }),
+      );
     }
   }
 }

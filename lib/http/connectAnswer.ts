@@ -13,7 +13,7 @@ const FAILURE_STATUS: Record<ConnectFailureSource, number> = { request: 400, pro
 export function connectAnswer(outcome: ConnectOutcome): APIGatewayProxyStructuredResultV2 {
   if (outcome.returnTo !== null) {
     const location = new URL(outcome.returnTo);
-    const parameters =
+    const parameters: Record<string, string> =
       outcome.kind === 'connected'
         ? { auth_secret_id: outcome.secretId }
         : { error: outcome.error, error_description: outcome.description };

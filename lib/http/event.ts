@@ -28,5 +28,6 @@ export function bodyBytes(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64
   const body: unknown = event.body;
   if (body === undefined || body === null) return Buffer.alloc(0);
   if (Buffer.isBuffer(body)) return body;
-  return Buffer.from(String(body), event.isBase64Encoded ? 'base64' : 'utf8');
+  if (typeof body !== 'string') throw new TypeError('the event body is neither a string nor bytes');
+  return Buffer.from(body, event.isBase64Encoded ? 'base64' : 'utf8');
 }

@@ -10,17 +10,24 @@ const MAX_RESPONSE_BYTES = 256 * 1024;
 /** Resolves like the system does, then refuses link-local and metadata addresses. */
 const guardedLookup: LookupFunction = (hostname, options, callback) => {
   dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-    if (error) return callback(error, '', 0);
+    if (error) {
+      callback(error, '', 0);
+      return;
+    }
     const allowed = addresses.filter((entry) => !isForbiddenAddress(entry.address));
     if (allowed.length === 0) {
       const refused = Object.assign(new Error(`${hostname} resolves only to forbidden addresses`), {
         code: 'EFORBIDDENADDRESS',
       });
-      return callback(refused, '', 0);
+      callback(refused, '', 0);
+      return;
     }
-    if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, allowed);
+    if (options.all) {
+      (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, allowed);
+      return;
+    }
     const [first] = allowed;
-    return callback(null, first?.address ?? '', first?.family ?? 4);
+    callback(null, first?.address ?? '', first?.family ?? 4);
   });
 };
 

@@ -74,6 +74,8 @@ export async function requestTokens(
   const requestOptions = {
     signal: AbortSignal.timeout(options.timeoutMs),
     [oauth.customFetch]: safeFetch,
+    // Deprecated to make it stand out: plain http only for the hosts TOKEN_URL_HTTP_HOSTS names.
+    // eslint-disable-next-line @typescript-eslint/no-deprecated
     [oauth.allowInsecureRequests]: options.allowHttp,
   };
   const scope = client.scopes.length > 0 ? { scope: client.scopes.join(' ') } : undefined;
@@ -100,6 +102,8 @@ export async function requestTokens(
             grant.state,
           ),
           grant.redirectUri,
+          // Deprecated to discourage it: only for the auth-clients whose provider refuses PKCE.
+          // eslint-disable-next-line @typescript-eslint/no-deprecated
           grant.codeVerifier ?? oauth.nopkce,
           requestOptions,
         );

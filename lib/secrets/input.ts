@@ -210,7 +210,7 @@ function toValidationError(error: z.ZodError, basePointer: string): ValidationEr
     issue?.code === 'unrecognized_keys'
       ? `${issue.keys.join(', ')} ${issue.keys.length === 1 ? 'is' : 'are'} not allowed here.`
       : issue?.code === 'invalid_type' && /received undefined/.test(issue.message)
-        ? `${field} is required.`
-        : `${field}: ${issue?.message ?? 'invalid'}`;
+        ? `${field ?? 'the member'} is required.`
+        : `${field ?? 'the member'}: ${issue?.message ?? 'invalid'}`;
   return new ValidationError(detail, { source: { pointer }, cause: error });
 }

@@ -193,9 +193,7 @@ function toListEntry(item: Record<string, unknown>): V1SecretListEntry {
 
 function toItem(secret: V1SecretRecord): Record<string, unknown> {
   // Absent rather than null: the conditions above test for absence, and the items stay small.
-  const present = Object.fromEntries(
-    Object.entries(secret).filter(([, value]) => value !== null && value !== undefined),
-  );
+  const present = Object.fromEntries(Object.entries(secret).filter(([, value]) => value !== null));
   return {
     ...keys.v1Secret(secret.workspaceId, secret.id),
     entity: 'v1-secret',
