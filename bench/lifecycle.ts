@@ -1,4 +1,4 @@
-import type { DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { handler as publishEvents } from '../functions/publishEvents';
 import { provideServices, type Services } from '../lib/services';
 import type { AuditRepository } from '../lib/store/ports';
@@ -145,14 +145,14 @@ async function measurePublishing(
       await createWebhook(stack.services, tenantId, { url: 'http://127.0.0.1:9/hooks' });
     }
     // Everything the stream holds so far is published once, outside the measurement.
-    await publishEvents({ Records: await streamRecords(stack) } as DynamoDBStreamEvent);
+    await publishEvents({ Records: await streamRecords(stack) } as DynamoDBStreamEvent, {} as Context);
     const before = (await streamRecords(stack)).length;
     for (let index = 0; index < 20; index++)
       await create({ credentials: { api_key: `e${index}` } }, authClientId);
     const fresh = (await streamRecords(stack)).slice(before);
     stack.take();
     const start = performance.now();
-    const summary = await publishEvents({ Records: fresh } as DynamoDBStreamEvent);
+    const summary = await publishEvents({ Records: fresh } as DynamoDBStreamEvent, {} as Context);
     const elapsed = since(start);
     const cost = stack.take();
     rows.push({ webhooks, events: summary.events, writeCapacity: cost.writeCapacity, ms: elapsed });

@@ -1,7 +1,7 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { abandonDelivery, deliverWebhook } from '../lib/events/deliver';
 import { readDeliveryJob } from '../lib/events/jobs';
-import { logError } from '../lib/log';
+import { errorFields, logger, observedFunction } from '../lib/observability';
 import { prepareAtColdStart, services } from '../lib/services';
 
 prepareAtColdStart(services);
@@ -18,14 +18,14 @@ const MAX_RECEIVES = 30;
  * delivery to retry stays in the queue, visible again after its backoff (ReportBatchItemFailures);
  * a settled one is removed.
  */
-export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+export const handler = observedFunction(async (event: SQSEvent): Promise<SQSBatchResponse> => {
   const outcomes = await Promise.all(event.Records.map(handleRecord));
   return {
     batchItemFailures: event.Records.flatMap((record, index) =>
       outcomes[index] === 'retry' ? [{ itemIdentifier: record.messageId }] : [],
     ),
   };
-};
+});
 
 async function handleRecord(record: SQSRecord): Promise<'done' | 'retry'> {
   const deps = services();
@@ -37,7 +37,7 @@ async function handleRecord(record: SQSRecord): Promise<'done' | 'retry'> {
     await deps.deliveryQueue.retryLater(record.receiptHandle, outcome.afterSeconds);
     return 'retry';
   } catch (error) {
-    logError('webhook delivery failed to run', error, { messageId: record.messageId });
+    logger.error('webhook delivery failed to run', { ...errorFields(error), messageId: record.messageId });
     if (Number(record.attributes.ApproximateReceiveCount) < MAX_RECEIVES - 1) return 'retry';
     await abandonDelivery(deps, job, 'the delivery could not be carried out').catch(() => undefined);
     return 'done';

@@ -1,5 +1,6 @@
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { publishSecretEvents } from '../lib/events/publish';
+import { observedFunction } from '../lib/observability';
 import { prepareAtColdStart, services } from '../lib/services';
 import { secretWritesOf } from '../lib/store/secretStream';
 
@@ -10,5 +11,6 @@ prepareAtColdStart(services);
  * the bus and the webhook queue. A failure fails the batch, which Lambda retries (bisecting it)
  * and finally sends to the dead-letter queue; locally the pump retries it.
  */
-export const handler = async (event: DynamoDBStreamEvent) =>
-  publishSecretEvents(services(), secretWritesOf(event.Records));
+export const handler = observedFunction(async (event: DynamoDBStreamEvent) =>
+  publishSecretEvents(services(), secretWritesOf(event.Records)),
+);

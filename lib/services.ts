@@ -9,6 +9,7 @@ import { LocalDataKeyProvider } from './crypto/localDataKeys';
 import { EventBridgeBus, noEventBus } from './events/eventBridgeBus';
 import type { DeliveryQueue, EventBus } from './events/ports';
 import { SqsDeliveryQueue } from './events/sqsQueue';
+import { traceClient, tracedClient } from './observability';
 import { AuditStore } from './store/audit';
 import { IdempotencyStore } from './store/idempotency';
 import { AuthClientStore } from './store/authClients';
@@ -64,14 +65,15 @@ export function createServices(
   dynamoDb: DynamoDBClient = new DynamoDBClient({}),
   dataKeys?: DataKeyProvider,
 ): Services {
+  // Every AWS client's calls are X-Ray subsegments where tracing is on (lib/observability.ts).
   const table = new Table(
-    DynamoDBDocumentClient.from(dynamoDb, { marshallOptions: { removeUndefinedValues: true } }),
+    DynamoDBDocumentClient.from(traceClient(dynamoDb), { marshallOptions: { removeUndefinedValues: true } }),
     config.tableName,
   );
   const provider: DataKeyProvider =
     dataKeys ??
     (config.kmsKeyId
-      ? new KmsDataKeyProvider(new KMSClient({}), config.kmsKeyId)
+      ? new KmsDataKeyProvider(traceClient(new KMSClient({})), config.kmsKeyId)
       : new LocalDataKeyProvider(config.localKeyFile ?? ''));
   return {
     config,
@@ -104,7 +106,9 @@ function eventTransport(config: Config, table: Table): Pick<Services, 'eventBus'
     // services at cold start, and only the two event functions publish or queue.
     eventBus: config.eventBusName
       ? new EventBridgeBus(
-          once(async () => new (await import('@aws-sdk/client-eventbridge')).EventBridgeClient({})),
+          once(async () =>
+            tracedClient(new (await import('@aws-sdk/client-eventbridge')).EventBridgeClient({})),
+          ),
           config.eventBusName,
         )
       : local
@@ -112,7 +116,7 @@ function eventTransport(config: Config, table: Table): Pick<Services, 'eventBus'
         : { publish: missing('EVENT_BUS_NAME') },
     deliveryQueue: config.webhookQueueUrl
       ? new SqsDeliveryQueue(
-          once(async () => new (await import('@aws-sdk/client-sqs')).SQSClient({})),
+          once(async () => tracedClient(new (await import('@aws-sdk/client-sqs')).SQSClient({}))),
           config.webhookQueueUrl,
         )
       : local

@@ -114,6 +114,9 @@ export function localEnvironment(options: { dynamoEndpoint: string; keyFile: str
     TOKEN_URL_HTTP_HOSTS: '127.0.0.1,localhost,::1',
     // Local mode runs on the machine's Node (20 here); Lambda runs nodejs22.x.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // As Lambda sets it for functions without provisioned concurrency: Powertools tells a cold start
+    // by it (cold_start in logs, the ColdStart metric). serverless-offline hands AWS_* variables on.
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     AWS_ENDPOINT_URL_DYNAMODB: options.dynamoEndpoint,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,

@@ -14,10 +14,12 @@ import { bodyBytes, definedEntries, lowerCaseHeaders } from '../http/event';
 import { responseHeaders } from '../http/responseHeaders';
 import { runIdempotent } from '../http/idempotency';
 import { auditAnswers, auditChanges, type AuditedContext } from '../http/audit';
+import { observeInvocation } from '../observability';
 
 /**
- * The middy chain of every v1 (Barbican-compatible) handler, built in one place: the headers of
- * every answer (registered first, so that it sees every answer, errors included, last),
+ * The middy chain of every v1 (Barbican-compatible) handler, built in one place: logs, metrics and
+ * traces (outermost, as in lib/http/endpoint.ts), the headers of every answer (registered next, so
+ * that it is the last to change an answer, errors included),
  * Barbican-shaped errors, then authentication and the project
  * (workspace) the request is about, then the permission, then the body's media type and the body.
  * That is Barbican's order: 401 from the token, 403 from the policy, 415 from the content type,
@@ -96,6 +98,7 @@ export function barbicanEndpoint(
 ) {
   prepareAtColdStart(getServices);
   return middy<Event, Result, Error, BarbicanContext>()
+    .use(observeInvocation<Event, Result, BarbicanContext>({ http: true }))
     .use(responseHeaders<BarbicanContext>())
     .use(auditAnswers<BarbicanContext>(getServices, (error) => barbicanErrorResponse(error, spec.operation)))
     .use(barbicanErrors(spec.operation))

@@ -1,5 +1,5 @@
-import { logInfo } from '../log';
 import type { Delivery, Webhook } from '../model';
+import { count, logger } from '../observability';
 import { tokenUrlProblem } from '../refresh/addressPolicy';
 import { safeFetch } from '../refresh/safeFetch';
 import type { Services } from '../services';
@@ -70,6 +70,7 @@ export async function deliverWebhook(
     nextAttemptAt: new Date(at.getTime() + delay * 1000).toISOString(),
   };
   if (!(await deps.deliveries.update(next, delivery, expiry(deps, at)))) return { kind: 'done' };
+  count('WebhookDeliveries', { outcome: 'retrying' });
   return { kind: 'retry', afterSeconds: delay };
 }
 
@@ -107,7 +108,8 @@ async function settle(
     deliveredAt: status === 'delivered' ? at.toISOString() : null,
   };
   if (!(await deps.deliveries.update(settled, delivery, expiry(deps, at)))) return;
-  logInfo('webhook delivery settled', {
+  count('WebhookDeliveries', { outcome: status });
+  logger.info('webhook delivery settled', {
     webhookId: delivery.webhookId,
     eventId: delivery.eventId,
     status,

@@ -1,4 +1,4 @@
-import { logInfo } from '../log';
+import { logger } from '../observability';
 import type { Delivery } from '../model';
 import type { Services } from '../services';
 import type { DeliveryJob } from './ports';
@@ -57,7 +57,7 @@ export async function publishSecretEvents(
   }));
   await deps.deliveryQueue.enqueue(jobs);
   await Promise.all(jobs.map((job) => deps.deliveries.markQueued(job.webhookId, job.eventId)));
-  logInfo('events published', { events: events.length, deliveries: jobs.length });
+  logger.info('events published', { events: events.length, deliveries: jobs.length });
   return { events: events.length, deliveries: jobs.length };
 }
 

@@ -7,8 +7,8 @@ import { parseApiKey } from '../auth/apiKeys';
 import { readPresentedCredentials } from '../auth/credentials';
 import { AuditUnavailableError } from '../errors';
 import { isId, newId } from '../ids';
-import { logError } from '../log';
 import type { AuditRecord } from '../model';
+import { errorFields, logger } from '../observability';
 import type { Services } from '../services';
 import { definedEntries, lowerCaseHeaders } from './event';
 
@@ -68,7 +68,7 @@ export function auditAnswers<C extends AuditedContext>(
     try {
       await writeAuditRecord(getServices(), record);
     } catch (error) {
-      logError('audit record not written', error, { action: route.action, status });
+      logger.error('audit record not written', { ...errorFields(error), action: route.action, status });
       // A change recorded before it ran keeps its answer (its record says it was attempted);
       // anything else is not answered unrecorded.
       if (!pending) request.response = renderError(new AuditUnavailableError(UNAVAILABLE), request);

@@ -6,6 +6,7 @@ import { readPresentedCredentials } from '../auth/credentials';
 import { BadRequestError, PayloadTooLargeError } from '../errors';
 import { isId } from '../ids';
 import type { Membership, Permission, TenantGrant, TenantPermission } from '../model';
+import { observeInvocation } from '../observability';
 import { prepareAtColdStart, type Services } from '../services';
 import {
   auditAnswers,
@@ -122,10 +123,11 @@ export function workspaceEndpoint(
 }
 
 /**
- * Builds every HTTP handler's middy chain, in one place: the headers of every answer (registered
- * first, so that it sees every answer, errors included, last), JSON:API errors, content
- * negotiation, authentication and authorisation, body parsing. The handler itself receives an
- * `EndpointRequest` and returns an `HttpResult`.
+ * Builds every HTTP handler's middy chain, in one place: logs, metrics and traces (outermost: they
+ * see the final answer and change nothing in it), the headers of every answer (registered next, so
+ * that it is the last to change an answer, errors included), JSON:API errors, content negotiation,
+ * authentication and authorisation, body parsing. The handler itself receives an `EndpointRequest`
+ * and returns an `HttpResult`.
  */
 function chain(
   getServices: () => Services,
@@ -134,6 +136,7 @@ function chain(
 ) {
   prepareAtColdStart(getServices);
   return middy<Event, Result, Error, EndpointContext>()
+    .use(observeInvocation<Event, Result, EndpointContext>({ http: true }))
     .use(responseHeaders<EndpointContext>())
     .use(
       auditAnswers<EndpointContext>(getServices, (error, request) =>
@@ -180,6 +183,7 @@ export function publicEndpoint(
 ) {
   prepareAtColdStart(getServices);
   return middy<Event, Result, Error, EndpointContext>()
+    .use(observeInvocation<Event, Result, EndpointContext>({ http: true }))
     .use(responseHeaders<EndpointContext>())
     .use(auditAnswers<EndpointContext>(getServices, (error) => errorResponse(error, JSON_MEDIA_TYPE)))
     .use(jsonApiErrors())

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { AppError } from '../errors';
-import { logError } from '../log';
+import { errorFields, logger } from '../observability';
 import { JSON_MEDIA_TYPE } from './mediaTypes';
 
 interface JsonApiError {
@@ -34,7 +34,7 @@ export function errorResponse(
       body: JSON.stringify({ errors: [body] }),
     };
   }
-  logError('unhandled error', error);
+  logger.error('unhandled error', errorFields(error));
   const body: JsonApiError = {
     status: '500',
     code: 'internal_error',

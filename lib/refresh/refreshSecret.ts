@@ -8,7 +8,7 @@ import {
   type SecretRecord,
 } from '../model';
 import type { Services } from '../services';
-import { logError } from '../log';
+import { logger } from '../observability';
 import { openCredentials, secretBinding } from '../secrets/view';
 import type { TokenOutcome } from './tokenEndpoint';
 import { requestProviderTokens, tokenCredentials, tokenLifetime } from './providerTokens';
@@ -25,7 +25,7 @@ export type RefreshResult =
    */
   | { readonly kind: 'waited'; readonly secret: SecretRecord; readonly answer: StoredOutcome | undefined }
   /** A scheduled refresh found the secret leased, or no longer due, and left it alone. */
-  | { readonly kind: 'skipped' };
+  | { readonly kind: 'skipped'; readonly why: 'leased' | 'not_due' };
 
 /** A refresh outcome as the secret records it (no tokens). */
 export type StoredOutcome =
@@ -79,14 +79,14 @@ export async function refreshSecret(
     // Not taken: the secret is gone, cannot be refreshed, or another refresh holds it. Only the
     // last is worth waiting for; the common path (lease taken) reads nothing beforehand.
     requireRefreshable(await deps.secrets.get(workspaceId, secretId));
-    if (options.scheduled) return { kind: 'skipped' };
+    if (options.scheduled) return { kind: 'skipped', why: 'leased' };
     const latest = await waitForLease(deps, workspaceId, secretId, now, leaseMs);
     const answer = answering(latest);
     if (answer || round >= 1) return { kind: 'waited', secret: latest, answer };
   }
   if (options.scheduled && !stillDue(leased, options.scheduled.horizon, new Date(now()).toISOString())) {
     await deps.secrets.releaseLease(workspaceId, secretId, owner);
-    return { kind: 'skipped' };
+    return { kind: 'skipped', why: 'not_due' };
   }
   const answer = answering(leased);
   if (answer) {
@@ -234,7 +234,7 @@ async function refreshUnderLease(
   );
   if (!saved) {
     // The secret was deleted or given new credentials while the provider answered.
-    if (outcome.kind === 'success') logError('refresh result discarded: lease lost', undefined, { secretId });
+    if (outcome.kind === 'success') logger.error('refresh result discarded: lease lost', { secretId });
     const latest = await deps.secrets.get(workspaceId, secretId);
     if (!latest) throw new NotFoundError('No such auth-secret in this workspace.');
     return { kind: 'waited', secret: latest, answer: outcomeAnswering(latest, now(), 0) };

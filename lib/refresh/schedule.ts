@@ -1,6 +1,7 @@
 import { scheduledRefreshRecord, writeAuditRecord } from '../audit/trail';
-import { logError, logInfo } from '../log';
+import { count, errorFields, logger, Tally } from '../observability';
 import type { Services } from '../services';
+import { countRefresh, refreshOutcomeOf, thrownOutcome, type RefreshOutcome } from './outcomeMetrics';
 import { refreshSecret } from './refreshSecret';
 
 type Deps = Pick<Services, 'authClients' | 'secrets' | 'envelope' | 'config' | 'audit'>;
@@ -22,7 +23,9 @@ interface Candidate {
  * (oauth2 secrets in `ready` state only: a permanent failure takes a secret out of the index);
  * leave out those still in backoff after a transient failure; refresh the rest, soonest expiry
  * first, `refreshConcurrency` at a time, starting none after `stopStartingAt`. What is not
- * reached is picked up by the next run. Logs one summary line.
+ * reached is picked up by the next run. Logs one summary line, and counts each refresh's outcome
+ * (`RefreshOutcomes`) and the run's backlog (`RefreshBacklog`: the secrets it found due, out of
+ * backoff, and did not start before `stopStartingAt`).
  */
 export async function refreshDueSecrets(
   deps: Deps,
@@ -32,6 +35,8 @@ export async function refreshDueSecrets(
   const startedAt = now();
   const horizon = new Date(startedAt + deps.config.refreshWindowSeconds * 1000).toISOString();
   const summary: RefreshRunSummary = { refreshed: 0, failed: 0, skipped: 0 };
+  const outcomes = new Tally<RefreshOutcome>();
+  let backlog = 0;
   const nowIso = new Date(startedAt).toISOString();
   const candidates: Candidate[] = [];
   for (const due of await deps.secrets.listDue(horizon)) {
@@ -50,6 +55,7 @@ export async function refreshDueSecrets(
       if (!candidate) break;
       if (now() >= options.stopStartingAt) {
         summary.skipped++;
+        backlog++;
         continue;
       }
       try {
@@ -57,18 +63,25 @@ export async function refreshDueSecrets(
           now,
           scheduled: { horizon },
         });
+        outcomes.add(refreshOutcomeOf(result));
         if (result.kind !== 'ran') summary.skipped++;
         else if (result.outcome.kind === 'success') summary.refreshed++;
         else summary.failed++;
         if (result.kind === 'ran') await recordRefresh(deps, result.secret, auditStatus(result.outcome), now);
       } catch (error) {
         summary.failed++;
-        logError('scheduled refresh failed', error, { secretId: candidate.secretId });
+        // A 4xx (gone, or no longer refreshable, since the index was read): nothing was due after all.
+        outcomes.add(thrownOutcome(error) ?? { outcome: 'skipped', reason: 'not_due' });
+        logger.error('scheduled refresh failed', { ...errorFields(error), secretId: candidate.secretId });
       }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, deps.config.refreshConcurrency) }, worker));
-  logInfo('scheduled refresh', { ...summary, durationMs: now() - startedAt });
+  for (const { dimensions, value } of outcomes.entries()) {
+    countRefresh('scheduled', dimensions, value);
+  }
+  count('RefreshBacklog', {}, backlog);
+  logger.info('scheduled refresh', { ...summary, backlog, durationMs: now() - startedAt });
   return summary;
 }
 
@@ -92,6 +105,9 @@ async function recordRefresh(
   try {
     await writeAuditRecord(deps, scheduledRefreshRecord(secret, status, new Date(now())));
   } catch (error) {
-    logError('audit record of a scheduled refresh not written', error, { secretId: secret.id });
+    logger.error('audit record of a scheduled refresh not written', {
+      ...errorFields(error),
+      secretId: secret.id,
+    });
   }
 }

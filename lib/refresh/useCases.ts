@@ -3,6 +3,7 @@ import type { Membership } from '../model';
 import { isId } from '../ids';
 import { openCredentials, secretResource, type SecretResource } from '../secrets/view';
 import type { Services } from '../services';
+import { countRefresh, refreshOutcomeOf, thrownOutcome } from './outcomeMetrics';
 import { refreshSecret, type RefreshResult } from './refreshSecret';
 import type { TokenOutcome } from './tokenEndpoint';
 import { UPSTREAM_STATUS, type TokenFailure } from './providerTokens';
@@ -23,11 +24,19 @@ export async function refreshSecretNow(
   requestedAt: number = Date.now(),
 ): Promise<SecretResource> {
   if (!isId(secretId)) throw new NotFoundError('No such auth-secret in this workspace.');
-  const result = await refreshSecret(deps, membership.workspaceId, secretId, {
-    requestedAt,
-    actorUserId: membership.userId,
-  });
+  let result: RefreshResult;
+  try {
+    result = await refreshSecret(deps, membership.workspaceId, secretId, {
+      requestedAt,
+      actorUserId: membership.userId,
+    });
+  } catch (error) {
+    const outcome = thrownOutcome(error);
+    if (outcome) countRefresh('on_demand', outcome);
+    throw error;
+  }
   if (result.kind === 'skipped') throw new Error('a refresh on demand is never skipped');
+  countRefresh('on_demand', refreshOutcomeOf(result));
   const { secret } = result;
   const failure = failureOf(result);
   if (failure?.kind === 'permanent') {

@@ -5,7 +5,7 @@
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
+import type { Context, DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as deliverWebhooks } from '../../functions/deliverWebhooks';
 import { handler as publishEvents } from '../../functions/publishEvents';
@@ -21,6 +21,8 @@ import { streamRecords } from '../support/streams';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhookReceiver';
 
 const QUEUE_URL = 'http://127.0.0.1:9/000000000000/webhook-deliveries';
+/** The stream and queue handlers read nothing of their Lambda context. */
+const context = {} as Context;
 const eventBridge = mockClient(EventBridgeClient);
 const sqs = mockClient(SQSClient);
 
@@ -60,7 +62,7 @@ beforeEach(() => {
 });
 
 async function publishEverything(): Promise<void> {
-  await publishEvents({ Records: await streamRecords(stack) } as DynamoDBStreamEvent);
+  await publishEvents({ Records: await streamRecords(stack) } as DynamoDBStreamEvent, context);
 }
 
 test('the stream handler publishes each secret event to the bus and queues a job per matching webhook', async () => {
@@ -141,13 +143,13 @@ test('the SQS handler: a refused delivery is made visible again after its backof
     }) as unknown as SQSEvent;
 
   receiver.refuse(502, 1);
-  const refused = await deliverWebhooks(message('receipt-1'));
+  const refused = await deliverWebhooks(message('receipt-1'), context);
   expect(refused).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
   expect(sqs.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input)).toEqual([
     { QueueUrl: QUEUE_URL, ReceiptHandle: 'receipt-1', VisibilityTimeout: 30 },
   ]);
 
-  const accepted = await deliverWebhooks(message('receipt-2'));
+  const accepted = await deliverWebhooks(message('receipt-2'), context);
   expect(accepted).toEqual({ batchItemFailures: [] });
   const attempts = receiver.received.filter((delivery) => delivery.body.includes(secret.id));
   expect(attempts.map((delivery) => [delivery.answered, delivery.verified])).toEqual([
@@ -160,7 +162,7 @@ test('the SQS handler: a refused delivery is made visible again after its backof
   });
 
   // A duplicate of a settled job (SQS is at least once) sends nothing.
-  const again = await deliverWebhooks(message('receipt-3'));
+  const again = await deliverWebhooks(message('receipt-3'), context);
   expect(again).toEqual({ batchItemFailures: [] });
   expect(receiver.received.filter((delivery) => delivery.body.includes(secret.id))).toHaveLength(2);
 });

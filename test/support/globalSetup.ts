@@ -11,6 +11,9 @@ export default async function globalSetup(globalConfig: {
 }): Promise<void> {
   // Small blocks: fixtures cross block boundaries with few writes (see test/support/lists.ts).
   process.env.LIST_BLOCK_SIZE ??= String(TEST_LIST_BLOCK_SIZE);
+  // Tests assert answers and stored state, not log lines: the run logs nothing unless LOG_LEVEL says
+  // otherwise (the suites about logs set their own).
+  process.env.LOG_LEVEL ??= 'SILENT';
   const startedAt = performance.now();
   const engine = await startDynamo();
   (globalThis as EngineHolder).dynamoEngine = engine;

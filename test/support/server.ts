@@ -26,6 +26,11 @@ export interface LocalServer {
    * `purgeDeleted`), and returns what it answered. A server of this suite's own only.
    */
   invoke(fn: string, event?: unknown): Promise<unknown>;
+  /**
+   * Everything the server's program wrote to stdout and stderr so far, restarts included: its own
+   * lines, serverless-offline's and the functions' (JSON logs, EMF metrics). A server of this suite's own only.
+   */
+  log(): string;
 }
 
 export interface LocalServerOptions {
@@ -118,6 +123,9 @@ async function useSharedServer(variable: string): Promise<LocalServer> {
     restart: () => Promise.reject(new Error('the shared server cannot restart: ask for { own: true }')),
     invoke: () =>
       Promise.reject(new Error('invoke a function on a server of your own: ask for { own: true }')),
+    log: () => {
+      throw new Error('read the log of a server of your own: ask for { own: true }');
+    },
   };
 }
 
@@ -144,7 +152,7 @@ async function startOwnServer(options: LocalServerOptions): Promise<LocalServer 
       delete env.DYNAMODB_ENDPOINT;
       env.DYNAMODB_PORT = String(dynamoPort);
     }
-    let child: ChildProcess;
+    let child: ChildProcess & { output: string[] };
     try {
       child = await launch(env, baseUrl);
     } catch (error) {
@@ -161,12 +169,13 @@ async function serverHandle(started: {
   lambdaUrl: string;
   dataDir: string;
   env: NodeJS.ProcessEnv;
-  child: ChildProcess;
+  child: ChildProcess & { output: string[] };
   dynamoEndpoint: string;
   tableName: string;
 }): Promise<LocalServer & { pid: number }> {
   const { baseUrl, lambdaUrl, dataDir, env, dynamoEndpoint, tableName } = started;
   let { child } = started;
+  const earlier: string[] = [];
   const stack = await stackOn(dynamoEndpoint, { keyFile: join(dataDir, 'local-kms.key'), tableName });
   return {
     baseUrl,
@@ -186,6 +195,7 @@ async function serverHandle(started: {
       }
       return text ? (JSON.parse(text) as unknown) : undefined;
     },
+    log: () => [...earlier, ...child.output].join(''),
     stop: async () => {
       await stack.stop();
       await terminate(child);
@@ -196,6 +206,7 @@ async function serverHandle(started: {
         // Killed, start.ts could not remove its build folder.
         if (child.pid !== undefined) rmSync(buildFolderOf(child.pid), { recursive: true, force: true });
       } else await terminate(child);
+      earlier.push(...child.output);
       child = await launch(env, baseUrl);
     },
   };
@@ -208,7 +219,7 @@ async function distinctFreePorts(count: number): Promise<number[]> {
   return [...ports];
 }
 
-async function launch(env: NodeJS.ProcessEnv, baseUrl: string) {
+async function launch(env: NodeJS.ProcessEnv, baseUrl: string): Promise<ChildProcess & { output: string[] }> {
   // Node with tsx's loader, not the tsx CLI: the CLI relays signals to a child of its own and
   // SIGKILLs it when the child is slow to acknowledge one (a busy machine), which would orphan the
   // engine and serverless-offline that start.ts stops on SIGTERM.
@@ -216,22 +227,24 @@ async function launch(env: NodeJS.ProcessEnv, baseUrl: string) {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const output: string[] = [];
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => output.push(chunk));
+  }
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`local server exited early:\n${output}`);
+    if (child.exitCode !== null) throw new Error(`local server exited early:\n${output.join('')}`);
     try {
       const response = await fetch(`${baseUrl}/v2/users/ready-check`);
-      if (response.status === 401) return child;
+      if (response.status === 401) return Object.assign(child, { output });
     } catch {
       // not listening yet
     }
     await new Promise((resolveWait) => setTimeout(resolveWait, 250));
   }
   await terminate(child);
-  throw new Error(`local server did not answer within 90 s:\n${output}`);
+  throw new Error(`local server did not answer within 90 s:\n${output.join('')}`);
 }
 
 async function terminate(child: ChildProcess): Promise<void> {
