@@ -51,9 +51,15 @@ export const logger = new Logger({ serviceName: SERVICE, correlationIdSearchFn: 
 
 /** Metrics' own warnings go to the log, as JSON. */
 const metricsWarnings = {
-  debug: (message: string) => logger.debug(message),
-  info: (message: string) => logger.info(message),
-  error: (message: string) => logger.error(message),
+  debug: (message: string) => {
+    logger.debug(message);
+  },
+  info: (message: string) => {
+    logger.info(message);
+  },
+  error: (message: string) => {
+    logger.error(message);
+  },
   warn: (message: string) => {
     // Counts with dimensions of their own are flushed as they are made (see count): a function
     // that made only those leaves nothing for logMetrics to flush, which is not worth a warning.
@@ -152,12 +158,10 @@ export function observeInvocation<TEvent, TResult, TContext extends Context>(
       logEvent: false,
       resetKeys: true,
       ...(options.http ? { correlationIdPath: HTTP_CORRELATION_ID_PATH } : {}),
-    }) as Middleware<TEvent, TResult, TContext>,
+    }),
   ];
   if (measuring) {
-    chain.push(
-      logMetrics(metrics, { captureColdStartMetric: true }) as Middleware<TEvent, TResult, TContext>,
-    );
+    chain.push(logMetrics(metrics, { captureColdStartMetric: true }));
   }
   if (loadingTracer) chain.push(traceInvocation(loadingTracer));
   if (options.http) chain.push(httpAnswer());
@@ -184,16 +188,23 @@ function traceInvocation<TEvent, TResult, TContext extends Context>(
 ): Middleware<TEvent, TResult, TContext> {
   const inner = loading.then(async (tracer) => {
     const { captureLambdaHandler } = await import('@aws-lambda-powertools/tracer/middleware');
-    return captureLambdaHandler(tracer, { captureResponse: false }) as Middleware<TEvent, TResult, TContext>;
+    const middleware: Middleware<TEvent, TResult, TContext> = captureLambdaHandler(tracer, {
+      captureResponse: false,
+    });
+    return middleware;
   });
   return {
-    before: async (request) => (await inner).before?.(request),
-    after: async (request) => (await inner).after?.(request),
+    before: async (request) => {
+      await (await inner).before?.(request);
+    },
+    after: async (request) => {
+      await (await inner).after?.(request);
+    },
     onError: async (request) => {
       const middleware = await inner;
       const status = statusOf(request.response);
-      if (status !== undefined && status < 500) return middleware.after?.(request);
-      return middleware.onError?.(request);
+      if (status !== undefined && status < 500) await middleware.after?.(request);
+      else await middleware.onError?.(request);
     },
   };
 }

@@ -256,7 +256,9 @@ export class OfflineGateway {
         this.shortenTimeouts();
       },
       // After serverless-offline has built its HTTP server.
-      'after:offline:start:init': () => this.installGateway(),
+      'after:offline:start:init': () => {
+        this.installGateway();
+      },
     };
   }
 

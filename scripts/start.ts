@@ -32,7 +32,7 @@ async function main(): Promise<void> {
         `data in ${DYNAMO_DATA_PATH}`,
     );
   }
-  const endpoint = engine?.endpoint ?? (given as string);
+  const endpoint = engine?.endpoint ?? given ?? '';
   try {
     await ensureTable(endpoint, tableName);
     // Creating the provider creates the local master key once, before any handler races to.
@@ -66,7 +66,9 @@ async function main(): Promise<void> {
       lambdaEndpoint,
       functionPrefix: 'auth-secrets-local-',
       checkpointFile: join(DATA_DIR, `stream-checkpoints-${tableName}.json`),
-      log: (message) => console.warn(message),
+      log: (message) => {
+        console.warn(message);
+      },
     });
   });
 

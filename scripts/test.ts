@@ -26,18 +26,30 @@ function runQuietly(step: Step): Promise<{ step: Step; code: number; output: str
   return new Promise((resolveRun) => {
     const child = spawn(step.command, step.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', (error) => resolveRun({ step, code: 1, output: `${output}${error.message}\n` }));
-    child.on('close', (code) => resolveRun({ step, code: code ?? 1, output }));
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.on('error', (error) => {
+      resolveRun({ step, code: 1, output: `${output}${error.message}\n` });
+    });
+    child.on('close', (code) => {
+      resolveRun({ step, code: code ?? 1, output });
+    });
   });
 }
 
 function runLoudly(command: string, args: readonly string[]): Promise<number> {
   return new Promise((resolveRun) => {
     const child = spawn(command, args, { stdio: 'inherit' });
-    child.on('error', () => resolveRun(1));
-    child.on('close', (code) => resolveRun(code ?? 1));
+    child.on('error', () => {
+      resolveRun(1);
+    });
+    child.on('close', (code) => {
+      resolveRun(code ?? 1);
+    });
   });
 }
 

@@ -10,7 +10,7 @@ import { prepareAtColdStart, type Services } from '../services';
 import { barbicanErrorResponse } from './errors';
 import { MAX_REQUEST_BYTES, stripStrings, tooLarge } from './input';
 import { baseUrlOf } from '../http/baseUrl';
-import { bodyBytes, definedEntries, lowerCaseHeaders } from '../http/event';
+import { bodyBytes, definedEntries, lowerCaseHeaders, queryOf, requestContextOf } from '../http/event';
 import { responseHeaders } from '../http/responseHeaders';
 import { runIdempotent } from '../http/idempotency';
 import { auditAnswers, auditChanges, type AuditedContext } from '../http/audit';
@@ -141,11 +141,11 @@ function requestPreparation(
         caller: resolved.caller,
         membership,
         path: definedEntries(event.pathParameters),
-        query: new URLSearchParams(event.rawQueryString ?? ''),
+        query: queryOf(event),
         headers,
         body: spec.body === 'json' ? parseJson(bytes) : undefined,
         payload: bytes,
-        baseUrl: baseUrlOf(headers, event.requestContext?.domainName, getServices().config.publicBaseUrl),
+        baseUrl: baseUrlOf(headers, requestContextOf(event).domainName, getServices().config.publicBaseUrl),
       };
     },
   };

@@ -68,7 +68,8 @@ export function pyRepr(value: unknown): string {
     const entries = Object.entries(value).map(([key, item]) => `${reprString(key)}: ${pyRepr(item)}`);
     return `{${entries.join(', ')}}`;
   }
-  return String(value);
+  // What is left is a bigint, a symbol or a function: none comes out of JSON.
+  return typeof value === 'bigint' ? value.toString() : typeof value;
 }
 
 function reprString(value: string): string {

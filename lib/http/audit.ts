@@ -10,7 +10,7 @@ import { isId, newId } from '../ids';
 import type { AuditRecord } from '../model';
 import { errorFields, logger } from '../observability';
 import type { Services } from '../services';
-import { definedEntries, lowerCaseHeaders } from './event';
+import { definedEntries, lowerCaseHeaders, requestContextOf } from './event';
 
 type Event = APIGatewayProxyEventV2;
 type Result = APIGatewayProxyStructuredResultV2;
@@ -101,10 +101,10 @@ export function auditChanges<C extends AuditedContext>(
  * (see AuditLearned): as auditChanges does for other changes, the change must not happen if this
  * throws. The answer completes the record.
  */
-export async function recordBeforeChange<C extends AuditedContext>(
+export async function recordBeforeChange(
   getServices: AuditDeps,
   event: Event,
-  context: C,
+  context: AuditedContext,
 ): Promise<void> {
   const route = auditedRoute(event.routeKey);
   if (!route) return;
@@ -140,9 +140,9 @@ function newRecord(event: Event, context: AuditedContext, action: string): Audit
     targets: targetsOf(event.routeKey, path),
     status: null,
     // Test and benchmark events may leave out parts of the request context that API Gateway sends.
-    sourceIp: event.requestContext?.http?.sourceIp || null,
-    userAgent: event.requestContext?.http?.userAgent || headers['user-agent'] || null,
-    requestId: event.requestContext?.requestId || context.awsRequestId || null,
+    sourceIp: requestContextOf(event).http?.sourceIp || null,
+    userAgent: requestContextOf(event).http?.userAgent || headers['user-agent'] || null,
+    requestId: requestContextOf(event).requestId || context.awsRequestId || null,
   };
 }
 

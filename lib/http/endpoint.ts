@@ -23,7 +23,7 @@ import type { ExpectedRevision } from '../revisions';
 import { readQuery } from './query';
 import { responseHeaders } from './responseHeaders';
 import { STATUS_OF, type HttpResult } from './results';
-import { bodyBytes, definedEntries, lowerCaseHeaders } from './event';
+import { bodyBytes, definedEntries, lowerCaseHeaders, queryOf, requestContextOf } from './event';
 
 /** Deeper documents are refused: nothing this API takes needs more, and validation recurses. */
 const MAX_BODY_DEPTH = 32;
@@ -189,7 +189,7 @@ export function publicEndpoint(
     .use(jsonApiErrors())
     .handler((event, context) =>
       handler({
-        query: new URLSearchParams(event.rawQueryString ?? ''),
+        query: queryOf(event),
         headers: definedEntries(lowerCaseHeaders(event.headers)),
         report: (learned) => {
           const targets = { ...context.auditLearned?.targets, ...learned.targets };
@@ -254,7 +254,7 @@ function authentication(getServices: () => Services, options: ChainOptions): Mid
         membership,
         tenantGrant,
         path,
-        query: readQuery(new URLSearchParams(event.rawQueryString ?? ''), options.queryParameters ?? []),
+        query: readQuery(queryOf(event), options.queryParameters ?? []),
         body:
           options.acceptsBody && !(options.acceptsBody === 'optional' && isEmptyBody(event))
             ? parseBody(event)
@@ -263,8 +263,8 @@ function authentication(getServices: () => Services, options: ChainOptions): Mid
         ifMatch: options.preconditions
           ? readIfMatch(definedEntries(headers), { required: getServices().config.requireIfMatch })
           : undefined,
-        receivedAt: event.requestContext?.timeEpoch ?? Date.now(),
-        domainName: event.requestContext?.domainName,
+        receivedAt: requestContextOf(event).timeEpoch ?? Date.now(),
+        domainName: requestContextOf(event).domainName,
       };
     },
   };

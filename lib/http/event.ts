@@ -11,6 +11,30 @@ export function lowerCaseHeaders(
   );
 }
 
+type RequestContext = APIGatewayProxyEventV2['requestContext'];
+
+/**
+ * The parts of an event the chains read that API Gateway always sends but test and benchmark
+ * events, and serverless-offline, may leave out: read through this type, each is optional.
+ */
+interface LooseEvent {
+  readonly requestContext?: Partial<Omit<RequestContext, 'http'>> & {
+    http?: Partial<RequestContext['http']>;
+  };
+  readonly rawQueryString?: string;
+  readonly rawPath?: string;
+}
+
+/** The request context, each part optional (see LooseEvent). */
+export function requestContextOf(event: LooseEvent): NonNullable<LooseEvent['requestContext']> {
+  return event.requestContext ?? {};
+}
+
+/** The query string's parameters (an event may leave the raw string out when there is none). */
+export function queryOf(event: LooseEvent): URLSearchParams {
+  return new URLSearchParams(event.rawQueryString ?? '');
+}
+
 /** Path parameters without the undefined entries the event type allows. */
 export function definedEntries(
   record: Record<string, string | undefined> | undefined,
@@ -30,4 +54,9 @@ export function bodyBytes(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64
   if (Buffer.isBuffer(body)) return body;
   if (typeof body !== 'string') throw new TypeError('the event body is neither a string nor bytes');
   return Buffer.from(body, event.isBase64Encoded ? 'base64' : 'utf8');
+}
+
+/** The request's path as API Gateway received it ('' when an event leaves it out). */
+export function rawPathOf(event: LooseEvent): string {
+  return event.rawPath ?? '';
 }

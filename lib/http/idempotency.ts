@@ -10,7 +10,7 @@ import type { SealBinding } from '../crypto/envelope';
 import { errorFields, logger } from '../observability';
 import type { Services } from '../services';
 import { ClaimLostError, type IdempotentRequest } from '../store/ports';
-import { bodyBytes, lowerCaseHeaders } from './event';
+import { bodyBytes, lowerCaseHeaders, rawPathOf, requestContextOf } from './event';
 
 type Result = APIGatewayProxyStructuredResultV2;
 
@@ -171,7 +171,7 @@ function fingerprintOf(event: APIGatewayProxyEventV2): string {
   }
   const project = lowerCaseHeaders(event.headers)['x-project-id'] ?? '';
   return sha256(
-    JSON.stringify([event.requestContext?.http?.method ?? '', event.rawPath ?? '', project, body]),
+    JSON.stringify([requestContextOf(event).http?.method ?? '', rawPathOf(event), project, body]),
   );
 }
 
