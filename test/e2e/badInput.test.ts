@@ -40,10 +40,14 @@ beforeAll(async () => {
   // This file's server allows one origin, and gives the refresh function 2 s (local mode only)
   // while its token request would wait a minute: a refresh against a token endpoint that never
   // answers is a function timeout, quickly.
-  process.env.CORS_ALLOWED_ORIGINS = APP_ORIGIN;
-  process.env.LOCAL_FUNCTION_TIMEOUTS = 'secretsRefresh=2';
-  process.env.REFRESH_TIMEOUT_MS = '60000';
-  server = await startLocalServer({ own: true });
+  server = await startLocalServer({
+    own: true,
+    env: {
+      CORS_ALLOWED_ORIGINS: APP_ORIGIN,
+      LOCAL_FUNCTION_TIMEOUTS: 'secretsRefresh=2',
+      REFRESH_TIMEOUT_MS: '60000',
+    },
+  });
   api = new Api(server.baseUrl);
   world = await createWorld(server.stack.services);
   auth = basic(world.admin);
@@ -68,9 +72,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
-  delete process.env.CORS_ALLOWED_ORIGINS;
-  delete process.env.LOCAL_FUNCTION_TIMEOUTS;
-  delete process.env.REFRESH_TIMEOUT_MS;
 });
 
 function secretDocument(authClientId: string, attributes: Record<string, unknown> = {}) {

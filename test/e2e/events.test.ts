@@ -29,17 +29,11 @@ const webhooksPath = (tenantId: string) => `/v2/tenants/${tenantId}/webhooks`;
 const eventsPath = (workspaceId: string) => `/v2/workspaces/${workspaceId}/events`;
 
 beforeAll(async () => {
-  const saved = { ...process.env };
-  Object.assign(process.env, SERVER_ENV);
-  try {
-    [server, oauth, receiver] = await Promise.all([
-      startLocalServer({ own: true }),
-      startOAuthServer(),
-      startWebhookReceiver(),
-    ]);
-  } finally {
-    process.env = saved;
-  }
+  [server, oauth, receiver] = await Promise.all([
+    startLocalServer({ own: true, env: SERVER_ENV }),
+    startOAuthServer(),
+    startWebhookReceiver(),
+  ]);
   api = new Api(server.baseUrl);
   world = await createWorld(server.stack.services);
   manager = await createMember(server.stack.services, world.workspaceId, { role: 'admin' });

@@ -342,17 +342,11 @@ async function logOnce(done: (text: string) => boolean): Promise<string> {
 }
 
 beforeAll(async () => {
-  const saved = { ...process.env };
-  process.env.LOG_LEVEL = 'DEBUG';
-  try {
-    [server, oauth, receiver] = await Promise.all([
-      startLocalServer({ own: true }),
-      startOAuthServer(),
-      startWebhookReceiver(),
-    ]);
-  } finally {
-    process.env = saved;
-  }
+  [server, oauth, receiver] = await Promise.all([
+    startLocalServer({ own: true, env: { LOG_LEVEL: 'DEBUG' } }),
+    startOAuthServer(),
+    startWebhookReceiver(),
+  ]);
   world = await createWorld(server.stack.services);
   manager = await createMember(server.stack.services, world.workspaceId, { role: 'admin' });
   await grantTenantAdmin(server.stack.services, world.tenantId, manager.id);

@@ -26,13 +26,10 @@ let world: World;
 let admin: HeaderMap;
 
 beforeAll(async () => {
-  const saved = { ...process.env };
-  process.env.DELETE_RECOVERY_DAYS = String(WINDOW_SECONDS / 86_400);
-  try {
-    server = await startLocalServer({ own: true });
-  } finally {
-    process.env = saved;
-  }
+  server = await startLocalServer({
+    own: true,
+    env: { DELETE_RECOVERY_DAYS: String(WINDOW_SECONDS / 86_400) },
+  });
   api = new Api(server.baseUrl);
   world = await createWorld(server.stack.services);
   admin = basic(world.admin);

@@ -47,6 +47,11 @@ export interface LocalServerOptions {
    * the server's environment, restart it, or need cold functions ask for their own.
    */
   readonly own?: boolean;
+  /**
+   * Variables this server's program runs with besides the run's own (a shorter recovery window, a
+   * log level): a server of the suite's own only; the test process's environment is not changed.
+   */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** What jest's globalSetup hands every suite about the run's shared local server. */
@@ -67,7 +72,9 @@ export const freePort = freeLoopbackPort;
  */
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
   const shared = process.env[SHARED_SERVER_VARIABLE];
-  if (shared && !options.own && !options.ownEngine && !options.dataDir) return useSharedServer(shared);
+  if (shared && !options.own && !options.ownEngine && !options.dataDir && !options.env) {
+    return useSharedServer(shared);
+  }
   return startOwnServer(options);
 }
 
@@ -142,6 +149,7 @@ async function startOwnServer(options: LocalServerOptions): Promise<LocalServer 
     const baseUrl = `http://127.0.0.1:${httpPort}`;
     const env: NodeJS.ProcessEnv = {
       ...process.env,
+      ...options.env,
       DATA_DIR: dataDir,
       PORT: String(httpPort),
       LAMBDA_PORT: String(lambdaPort),
