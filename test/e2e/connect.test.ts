@@ -16,7 +16,7 @@ import {
 } from '../support/oauthServer';
 import { startLocalServer, type LocalServer } from '../support/server';
 import { checkAgainstOpenApi } from '../support/openApiCheck';
-import { Api, basic, type ApiResponse, type Json } from './api';
+import { Api, basic, expectStatus, type Json } from './api';
 
 let server: LocalServer;
 let oauth: OAuthServer;
@@ -52,36 +52,57 @@ const admin = () => basic(world.admin);
 const sessionsPath = () => `/v2/workspaces/${world.workspaceId}/connect-sessions`;
 const secretPath = (secretId: string) => `/v2/workspaces/${world.workspaceId}/secrets/${secretId}`;
 
-function expectStatus(reply: ApiResponse, status: number): void {
-  if (reply.status !== status) {
-    throw new Error(`expected HTTP ${status}, got ${reply.status}: ${reply.text.slice(0, 600)}`);
-  }
+/** POST …/auth-clients of an oauth2 client at the test provider, as the tenant admin. */
+function postAuthClient(attributes: Record<string, unknown>) {
+  return api().post(`/v2/tenants/${world.tenantId}/auth-clients`, admin(), {
+    data: {
+      type: 'auth-client',
+      attributes: { name: 'Example provider', auth_type: 'oauth2', token_url: oauth.tokenUrl, ...attributes },
+    },
+  });
 }
 
 /** Creates an auth-client of `provider` over HTTP; `attributes` override the connect settings. */
 async function createAuthClient(attributes: Record<string, unknown>): Promise<string> {
-  const reply = await api().post(`/v2/tenants/${world.tenantId}/auth-clients`, admin(), {
-    data: {
-      type: 'auth-client',
-      attributes: {
-        name: 'Example provider',
-        auth_type: 'oauth2',
-        token_url: oauth.tokenUrl,
-        client_id: provider.clientId,
-        client_secret: provider.secret,
-        auth_method: provider.method,
-        // oidc-provider issues a refresh token for offline_access only with prompt=consent (as Google
-        // does only with access_type=offline and prompt=consent).
-        scopes: ['openid', 'offline_access'],
-        authorization_url: oauth.authorizationUrl,
-        authorize_params: { prompt: 'consent' },
-        allowed_return_urls: [APP],
-        ...attributes,
-      },
-    },
+  const reply = await postAuthClient({
+    client_id: provider.clientId,
+    client_secret: provider.secret,
+    auth_method: provider.method,
+    // oidc-provider issues a refresh token for offline_access only with prompt=consent (as Google
+    // does only with access_type=offline and prompt=consent).
+    scopes: ['openid', 'offline_access'],
+    authorization_url: oauth.authorizationUrl,
+    authorize_params: { prompt: 'consent' },
+    allowed_return_urls: [APP],
+    ...attributes,
   });
   expectStatus(reply, 201);
   return reply.body.data.id as string;
+}
+
+/** A client_credentials auth-client of the provider's `cc-client` (`client_secret` to override). */
+async function createClientCredentialsClient(clientSecret: string = OAUTH_CC_CLIENT.secret): Promise<string> {
+  const reply = await postAuthClient({
+    name: 'Machine to machine',
+    grant_type: 'client_credentials',
+    client_id: OAUTH_CC_CLIENT.clientId,
+    client_secret: clientSecret,
+    auth_method: OAUTH_CC_CLIENT.method,
+    scopes: ['api:read'],
+  });
+  expectStatus(reply, 201);
+  return reply.body.data.id as string;
+}
+
+/** POST …/secrets without credentials (what a client_credentials auth-client allows). */
+function postSecretWithoutCredentials(authClientId: string, name = 'Service account') {
+  return api().post(`/v2/workspaces/${world.workspaceId}/secrets`, admin(), {
+    data: {
+      type: 'auth-secret',
+      attributes: { name },
+      relationships: { 'auth-client': { data: { type: 'auth-client', id: authClientId } } },
+    },
+  });
 }
 
 function sessionDocument(options: {
@@ -308,30 +329,40 @@ describe('connecting an account', () => {
     expect(answer.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
   });
 
-  test('PKCE: the code is bound to the challenge, so without the service’s verifier the provider refuses it', async () => {
+  test('PKCE: the code is bound to the challenge, so only the service’s verifier redeems it', async () => {
     // Prepare
     const session = await startSession({ returnUrl: APP });
     const callbackUrl = await consent(session);
     const code = callbackUrl.searchParams.get('code') ?? '';
+    const redeem = (verifier?: string) =>
+      fetch(oauth.tokenUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${encodeURIComponent(provider.clientId)}:${encodeURIComponent(provider.secret)}`).toString('base64')}`,
+        },
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          code,
+          redirect_uri: `${server.baseUrl}/v2/oauth/callback`,
+          ...(verifier !== undefined ? { code_verifier: verifier } : {}),
+        }),
+      });
 
-    // Act: someone who intercepted the code redeems it with a verifier of their own
-    const stolen = await fetch(oauth.tokenUrl, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        authorization: `Basic ${Buffer.from(`${encodeURIComponent(provider.clientId)}:${encodeURIComponent(provider.secret)}`).toString('base64')}`,
-      },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: `${server.baseUrl}/v2/oauth/callback`,
-        code_verifier: 'x'.repeat(43),
-      }),
-    });
+    // Act: someone who intercepted the code redeems it without a verifier (a code bound to no
+    // challenge would be accepted so: this client may skip PKCE), then with one of their own;
+    // then the user's browser reaches the service with it
+    const withoutVerifier = await redeem();
+    const withOtherVerifier = await redeem('x'.repeat(43));
+    const genuine = await arrive(callbackUrl);
 
-    // Assess
-    expect(stolen.status).toBe(400);
-    expect(((await stolen.json()) as Json).error).toBe('invalid_grant');
+    // Assess: both refused (oidc-provider does not use a code up on a failed PKCE check), and the
+    // service's own verifier redeems it
+    for (const stolen of [withoutVerifier, withOtherVerifier]) {
+      expect(stolen.status).toBe(400);
+      expect(((await stolen.json()) as Json).error).toBe('invalid_grant');
+    }
+    expect(genuine.location?.searchParams.has('auth_secret_id')).toBe(true);
   });
 
   test('with pkce off the authorization request carries no challenge, and connecting still works', async () => {
@@ -490,26 +521,6 @@ describe('connect sessions refuse what they cannot do', () => {
   });
 });
 
-async function createClientCredentialsClient(): Promise<string> {
-  const reply = await api().post(`/v2/tenants/${world.tenantId}/auth-clients`, admin(), {
-    data: {
-      type: 'auth-client',
-      attributes: {
-        name: 'Machine to machine',
-        auth_type: 'oauth2',
-        grant_type: 'client_credentials',
-        token_url: oauth.tokenUrl,
-        client_id: OAUTH_CC_CLIENT.clientId,
-        client_secret: OAUTH_CC_CLIENT.secret,
-        auth_method: OAUTH_CC_CLIENT.method,
-        scopes: ['api:read'],
-      },
-    },
-  });
-  expectStatus(reply, 201);
-  return reply.body.data.id as string;
-}
-
 describe('the client credentials grant', () => {
   test('a secret created without credentials gets a token at once, and a refresh gets a new one', async () => {
     // Prepare
@@ -517,13 +528,7 @@ describe('the client credentials grant', () => {
     const grantsBefore = (await oauth.stats()).clientCredentialsGrants;
 
     // Act
-    const created = await api().post(`/v2/workspaces/${world.workspaceId}/secrets`, admin(), {
-      data: {
-        type: 'auth-secret',
-        attributes: { name: 'Service account' },
-        relationships: { 'auth-client': { data: { type: 'auth-client', id: authClientId } } },
-      },
-    });
+    const created = await postSecretWithoutCredentials(authClientId);
     expectStatus(created, 201);
     const refreshed = await api().post(`${secretPath(created.body.data.id)}/refresh`, admin(), undefined);
 
@@ -547,33 +552,12 @@ describe('the client credentials grant', () => {
 
   test('an auth-code client still needs credentials, and a refused client creates nothing', async () => {
     // Prepare
-    const refusedClient = await api().post(`/v2/tenants/${world.tenantId}/auth-clients`, admin(), {
-      data: {
-        type: 'auth-client',
-        attributes: {
-          name: 'Wrong secret',
-          auth_type: 'oauth2',
-          grant_type: 'client_credentials',
-          token_url: oauth.tokenUrl,
-          client_id: OAUTH_CC_CLIENT.clientId,
-          client_secret: 'not-the-secret',
-        },
-      },
-    });
-    expectStatus(refusedClient, 201);
+    const refusedClientId = await createClientCredentialsClient('not-the-secret');
     const before = await secretTotal();
-    const create = (authClientId: string) =>
-      api().post(`/v2/workspaces/${world.workspaceId}/secrets`, admin(), {
-        data: {
-          type: 'auth-secret',
-          attributes: { name: 'n' },
-          relationships: { 'auth-client': { data: { type: 'auth-client', id: authClientId } } },
-        },
-      });
 
     // Act
-    const withoutCredentials = await create(connectClientId);
-    const refused = await create(refusedClient.body.data.id);
+    const withoutCredentials = await postSecretWithoutCredentials(connectClientId);
+    const refused = await postSecretWithoutCredentials(refusedClientId);
 
     // Assess
     expectStatus(withoutCredentials, 422);
@@ -586,19 +570,7 @@ describe('the client credentials grant', () => {
 
 describe('an auth-client’s connect settings', () => {
   const createWith = (attributes: Record<string, unknown>) =>
-    api().post(`/v2/tenants/${world.tenantId}/auth-clients`, admin(), {
-      data: {
-        type: 'auth-client',
-        attributes: {
-          name: 'Settings',
-          auth_type: 'oauth2',
-          token_url: oauth.tokenUrl,
-          client_id: 'c',
-          client_secret: 's',
-          ...attributes,
-        },
-      },
-    });
+    postAuthClient({ name: 'Settings', client_id: 'c', client_secret: 's', ...attributes });
 
   test.each([
     [
