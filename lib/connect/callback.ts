@@ -1,7 +1,7 @@
 import { ConcurrentModificationError, ConflictError, NotFoundError, ValidationError } from '../errors';
 import type { AuthClient, ConnectSession, Membership } from '../model';
 import { requestProviderTokens, tokenCredentials, tokenLifetime } from '../refresh/providerTokens';
-import { createSecret, findSecret, patchSecret } from '../secrets/useCases';
+import { createSecret, patchSecret } from '../secrets/useCases';
 import type { Services } from '../services';
 import { isAllowedReturnUrl } from './returnUrls';
 import { codeVerifierBinding, stateHashOf } from './sessions';
@@ -119,10 +119,7 @@ export async function openConnect(
     );
   }
   if (session.secretId !== null) {
-    const secret = await findSecret(deps, membership, session.secretId).catch((error: unknown) => {
-      if (error instanceof NotFoundError) return undefined;
-      throw error;
-    });
+    const secret = await deps.secrets.get(session.workspaceId, session.secretId);
     if (!secret) return fail('invalid_request', 'The secret to reconnect was deleted meanwhile.');
     // Its credentials are for the auth-client it has now: tokens of another would not refresh.
     if (secret.authClientId !== session.authClientId) {

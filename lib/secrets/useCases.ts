@@ -179,9 +179,10 @@ export async function patchSecret(
     if (credentialsChange && !options.overRefresh) {
       refuseWhileRefreshing(current, now(), 'send the credentials again');
     }
-    // Credentials are checked against the auth-client they will belong to, whichever side changed.
+    // Credentials are checked against the auth-client they will belong to: the one the request
+    // named (read above, whether or not it is the secret's own), else the secret's own.
     const targetClient = credentialsChange
-      ? (newClient ??
+      ? (client ??
         (await findAuthClient(deps, membership, current.authClientId, '/data/attributes/credentials')))
       : undefined;
     const clientType = targetClient?.type;
