@@ -62,6 +62,7 @@ module.exports = async ({ resolveVariable }) => {
   const providerTimeout = await resolveVariable('self:provider.timeout');
   const namespace = await resolveVariable('self:provider.environment.POWERTOOLS_METRICS_NAMESPACE');
   const metricsService = await resolveVariable('self:provider.environment.POWERTOOLS_SERVICE_NAME');
+  const metricsStage = await resolveVariable('self:provider.environment.STAGE');
   // The first `resources` entry holds the queues (serverless.yml); not `self:resources`, which
   // holds this file's own answer.
   const resources = (await resolveVariable('self:resources.0.Resources')) ?? {};
@@ -199,7 +200,7 @@ module.exports = async ({ resolveVariable }) => {
       action: `Check the ${REFRESH_FUNCTION} Errors, Throttles and near-timeout alarms and its "scheduled refresh" log lines; raise REFRESH_CONCURRENCY, or shorten REFRESH_SCHEDULE, until the backlog drains.`,
     },
     {
-      ...metric(namespace, BACKLOG_METRIC, { service: metricsService }, 'Maximum'),
+      ...metric(namespace, BACKLOG_METRIC, { service: metricsService, stage: metricsStage }, 'Maximum'),
       EvaluationPeriods: BACKLOG_PERIODS,
       DatapointsToAlarm: BACKLOG_PERIODS,
       Threshold: 0,

@@ -9,7 +9,8 @@
  * are logged as their name and message (`errorFields`), as before, not as objects with causes.
  *
  * Metrics are CloudWatch embedded metric format lines on stdout, in POWERTOOLS_METRICS_NAMESPACE
- * (AuthSecrets) with the dimension service=POWERTOOLS_SERVICE_NAME (auth-secrets), emitted in
+ * (AuthSecrets) with the dimensions service=POWERTOOLS_SERVICE_NAME (auth-secrets) and, where STAGE
+ * is set (every deployed function), stage=STAGE, emitted in
  * Lambda functions only (serverless-offline's included), unless POWERTOOLS_METRICS_DISABLED says
  * otherwise: tests, benchmarks and the admin CLI measure nothing.
  *
@@ -29,6 +30,11 @@ import type { Context } from 'aws-lambda';
 const env = process.env;
 const SERVICE = env.POWERTOOLS_SERVICE_NAME || 'auth-secrets';
 const NAMESPACE = env.POWERTOOLS_METRICS_NAMESPACE || 'AuthSecrets';
+/**
+ * The deployed stage, a dimension of every metric: stages deployed to one account and region would
+ * otherwise add up in one series, and one stage's refresh backlog would trip every stage's alarm.
+ */
+const STAGE = env.STAGE || undefined;
 
 const isTrue = (value: string | undefined) =>
   ['1', 'true', 'yes', 'on'].includes((value ?? '').toLowerCase());
@@ -67,7 +73,12 @@ const metricsWarnings = {
   },
 };
 
-export const metrics = new Metrics({ namespace: NAMESPACE, serviceName: SERVICE, logger: metricsWarnings });
+export const metrics = new Metrics({
+  namespace: NAMESPACE,
+  serviceName: SERVICE,
+  ...(STAGE && { defaultDimensions: { stage: STAGE } }),
+  logger: metricsWarnings,
+});
 
 /** The tracer, where tracing is on: loading starts with the function, before its first invocation. */
 const loadingTracer: Promise<Tracer> | undefined = tracing
@@ -109,7 +120,7 @@ export function errorFields(error: unknown): ErrorFields {
 export type MetricName = 'Requests' | 'RefreshOutcomes' | 'RefreshBacklog' | 'WebhookDeliveries';
 
 /**
- * Counts `value` of `name` with `dimensions` (beside service), in one EMF line of its own, at once:
+ * Counts `value` of `name` with `dimensions` (beside service and stage), in one EMF line of its own, at once:
  * the dimensions of Powertools' shared metrics object apply to everything it flushes, and these
  * differ from count to count. Keep dimension values to small fixed sets.
  */

@@ -1147,24 +1147,31 @@ describe('serverless package', () => {
     ]);
   });
 
-  test('the refresh backlog (AuthSecrets RefreshBacklog, as the functions emit it) alarms after 3 periods above 0', () => {
-    // Prepare
-    const { template } = dev;
+  test.each([
+    ['dev', () => dev],
+    ['prod', () => prod],
+  ])(
+    "the refresh backlog (AuthSecrets RefreshBacklog, as the functions emit it) alarms after 3 periods above 0: %s's own",
+    (stage, packaged) => {
+      // Prepare
+      const { template } = packaged();
 
-    // Act
-    const alarms = alarmsOn(template, 'AuthSecrets', 'RefreshBacklog', { service: 'auth-secrets' });
+      // Act: the stage is a dimension, so that stages in one account do not trip each other's alarm.
+      const alarms = alarmsOn(template, 'AuthSecrets', 'RefreshBacklog', { service: 'auth-secrets', stage });
 
-    // Assess
-    expect(alarms.map((alarm) => alarm.properties)).toEqual([singleMetricAlarm('Maximum', 0, 3)]);
-    expect(alarms[0]?.properties.DatapointsToAlarm).toBe(3);
-    for (const fn of functionsOf(template)) {
-      expect({ fn: fn.name, ...environmentOf(template, fn) }).toMatchObject({
-        fn: fn.name,
-        POWERTOOLS_METRICS_NAMESPACE: 'AuthSecrets',
-        POWERTOOLS_SERVICE_NAME: 'auth-secrets',
-      });
-    }
-  });
+      // Assess
+      expect(alarms.map((alarm) => alarm.properties)).toEqual([singleMetricAlarm('Maximum', 0, 3)]);
+      expect(alarms[0]?.properties.DatapointsToAlarm).toBe(3);
+      for (const fn of functionsOf(template)) {
+        expect({ fn: fn.name, ...environmentOf(template, fn) }).toMatchObject({
+          fn: fn.name,
+          POWERTOOLS_METRICS_NAMESPACE: 'AuthSecrets',
+          POWERTOOLS_SERVICE_NAME: 'auth-secrets',
+          STAGE: stage,
+        });
+      }
+    },
+  );
 
   test('every dead-letter queue alarms as soon as it holds a message', () => {
     // Prepare

@@ -483,16 +483,18 @@ describe('log lines of the functions', () => {
 
 describe('metrics, as EMF lines in the local log', () => {
   const service = 'auth-secrets';
+  // npm start runs the functions as stage `local`: every metric carries it.
+  const stage = 'local';
 
   test('Requests by function and status class', () => {
     expect(metrics('Requests')).toEqual(
       expect.arrayContaining([
-        { service, function: 'auth-secrets-local-secretsCreate', statusClass: '2xx', value: 1 },
-        { service, function: 'auth-secrets-local-secretsCreate', statusClass: '4xx', value: 1 },
-        { service, function: 'auth-secrets-local-secretsList', statusClass: '4xx', value: 1 },
-        { service, function: 'auth-secrets-local-secretsRefresh', statusClass: '5xx', value: 1 },
-        { service, function: 'auth-secrets-local-v1SecretsCreate', statusClass: '2xx', value: 1 },
-        { service, function: 'auth-secrets-local-oauthCallback', statusClass: '3xx', value: 1 },
+        { service, stage, function: 'auth-secrets-local-secretsCreate', statusClass: '2xx', value: 1 },
+        { service, stage, function: 'auth-secrets-local-secretsCreate', statusClass: '4xx', value: 1 },
+        { service, stage, function: 'auth-secrets-local-secretsList', statusClass: '4xx', value: 1 },
+        { service, stage, function: 'auth-secrets-local-secretsRefresh', statusClass: '5xx', value: 1 },
+        { service, stage, function: 'auth-secrets-local-v1SecretsCreate', statusClass: '2xx', value: 1 },
+        { service, stage, function: 'auth-secrets-local-oauthCallback', statusClass: '3xx', value: 1 },
       ]),
     );
   });
@@ -500,25 +502,25 @@ describe('metrics, as EMF lines in the local log', () => {
   test('RefreshOutcomes by trigger, outcome and reason; RefreshBacklog at the end of the scheduled run', () => {
     expect(metrics('RefreshOutcomes')).toEqual(
       expect.arrayContaining([
-        { service, trigger: 'on_demand', outcome: 'success', reason: 'none', value: 1 },
-        { service, trigger: 'on_demand', outcome: 'transient', reason: 'unavailable', value: 1 },
-        { service, trigger: 'on_demand', outcome: 'permanent', reason: 'invalid_grant', value: 1 },
-        { service, trigger: 'scheduled', outcome: 'success', reason: 'none', value: 1 },
+        { service, stage, trigger: 'on_demand', outcome: 'success', reason: 'none', value: 1 },
+        { service, stage, trigger: 'on_demand', outcome: 'transient', reason: 'unavailable', value: 1 },
+        { service, stage, trigger: 'on_demand', outcome: 'permanent', reason: 'invalid_grant', value: 1 },
+        { service, stage, trigger: 'scheduled', outcome: 'success', reason: 'none', value: 1 },
       ]),
     );
     // One scheduled run here (serverless-offline's own schedule may add another): nothing left behind.
-    expect(metrics('RefreshBacklog')).toContainEqual({ service, value: 0 });
+    expect(metrics('RefreshBacklog')).toContainEqual({ service, stage, value: 0 });
     expect(metrics('RefreshBacklog').filter((metric) => metric.value !== 0)).toEqual([]);
   });
 
   test('WebhookDeliveries by outcome, and each function’s ColdStart', () => {
     expect(metrics('WebhookDeliveries')).toEqual(
-      expect.arrayContaining([{ service, outcome: 'delivered', value: 1 }]),
+      expect.arrayContaining([{ service, stage, outcome: 'delivered', value: 1 }]),
     );
     expect(metrics('ColdStart')).toEqual(
       expect.arrayContaining([
-        { service, function_name: 'auth-secrets-local-secretsCreate', value: 1 },
-        { service, function_name: 'auth-secrets-local-refreshDue', value: 1 },
+        { service, stage, function_name: 'auth-secrets-local-secretsCreate', value: 1 },
+        { service, stage, function_name: 'auth-secrets-local-refreshDue', value: 1 },
       ]),
     );
   });

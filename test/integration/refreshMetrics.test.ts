@@ -69,12 +69,12 @@ const counts = (lines: readonly Json[], name: string) =>
 
 const refreshOutcome = (trigger: string, outcome: string, reason: string, value: number) => ({
   namespace: 'AuthSecrets',
-  dimensions: { service: 'auth-secrets', trigger, outcome, reason },
+  dimensions: { service: 'auth-secrets', stage: 'test', trigger, outcome, reason },
   value,
 });
 const backlog = (value: number) => ({
   namespace: 'AuthSecrets',
-  dimensions: { service: 'auth-secrets' },
+  dimensions: { service: 'auth-secrets', stage: 'test' },
   value,
 });
 

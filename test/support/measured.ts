@@ -4,6 +4,8 @@
  * test file its own modules and environment, so no other suite is affected.
  */
 process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+// As serverless.yml sets it for every deployed function: a dimension of every metric.
+process.env.STAGE = 'test';
 process.env.LOG_LEVEL = 'DEBUG';
 
 export type Json = Record<string, unknown>;

@@ -64,7 +64,7 @@ describe('Requests: one per HTTP answer, by function and status class', () => {
     expect(requestCounts(lines)).toEqual([
       {
         namespace: 'AuthSecrets',
-        dimensions: { service: 'auth-secrets', function: 'fn-a', statusClass },
+        dimensions: { service: 'auth-secrets', stage: 'test', function: 'fn-a', statusClass },
         value: 1,
       },
     ]);
@@ -91,8 +91,8 @@ describe('Requests: one per HTTP answer, by function and status class', () => {
 
     // Assess
     expect(requestCounts(lines).map((metric) => metric.dimensions)).toEqual([
-      { service: 'auth-secrets', function: 'v2-fn', statusClass: '4xx' },
-      { service: 'auth-secrets', function: 'v1-fn', statusClass: '4xx' },
+      { service: 'auth-secrets', stage: 'test', function: 'v2-fn', statusClass: '4xx' },
+      { service: 'auth-secrets', stage: 'test', function: 'v1-fn', statusClass: '4xx' },
     ]);
   });
 });
@@ -214,6 +214,7 @@ describe('RefreshOutcomes: few dimension values, whatever providers answer', () 
         namespace: 'AuthSecrets',
         dimensions: {
           service: 'auth-secrets',
+          stage: 'test',
           trigger: 'on_demand',
           outcome: 'permanent',
           reason: 'invalid_grant',
@@ -224,9 +225,9 @@ describe('RefreshOutcomes: few dimension values, whatever providers answer', () 
   });
 });
 
-test('RefreshBacklog has service as its only dimension (the alarm on it names exactly that)', async () => {
+test('RefreshBacklog has service and stage as its only dimensions (the alarm on it names exactly those)', async () => {
   const lines = await linesWrittenBy(async () => count('RefreshBacklog', {}, 7));
   expect(metricLines(lines, 'RefreshBacklog').map((line) => metricOf(line, 'RefreshBacklog'))).toEqual([
-    { namespace: 'AuthSecrets', dimensions: { service: 'auth-secrets' }, value: 7 },
+    { namespace: 'AuthSecrets', dimensions: { service: 'auth-secrets', stage: 'test' }, value: 7 },
   ]);
 });
