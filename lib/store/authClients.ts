@@ -14,11 +14,7 @@ export class AuthClientStore implements AuthClientRepository {
   constructor(private readonly table: Table) {}
 
   async create(client: AuthClient): Promise<void> {
-    await putNew(this.table, {
-      ...keys.authClient(client.tenantId, client.id),
-      entity: 'auth-client',
-      ...client,
-    });
+    await putNew(this.table, authClientItem(client));
   }
 
   get(tenantId: string, authClientId: string): Promise<AuthClient | undefined> {
@@ -30,7 +26,7 @@ export class AuthClientStore implements AuthClientRepository {
   /** Replaces an auth-client if it still has `expectedVersion`; throws `ConditionFailedError` otherwise. */
   async replace(client: AuthClient, expectedVersion: number): Promise<void> {
     await this.table.putIf(
-      { ...keys.authClient(client.tenantId, client.id), entity: 'auth-client', ...client },
+      authClientItem(client),
       'attribute_exists(pk) AND version = :expected',
       { ':expected': expectedVersion },
     );
@@ -120,3 +116,18 @@ export class AuthClientStore implements AuthClientRepository {
 }
 
 const authClientKeyOf = (client: AuthClient) => keys.authClient(client.tenantId, client.id);
+
+/**
+ * The item of an auth-client. `authorizeParams` is named by the tenant, member by member, and is
+ * given to the marshaller as a Map: as a plain object, a member named `constructor` (an ordinary
+ * query parameter name) would make the marshaller take it for a class instance and throw. It is
+ * the same DynamoDB map either way, and is read back as a plain object.
+ */
+function authClientItem(client: AuthClient) {
+  return {
+    ...keys.authClient(client.tenantId, client.id),
+    entity: 'auth-client',
+    ...client,
+    authorizeParams: new Map(Object.entries(client.authorizeParams)),
+  };
+}

@@ -623,6 +623,29 @@ describe('an auth-client’s connect settings', () => {
     expect(reply.body.errors[0].source).toEqual({ pointer: '/data/attributes/authorize_params' });
   });
 
+  test('authorize_params members named as Object’s own properties are kept as sent: create, GET, PATCH', async () => {
+    // Prepare: `constructor` made the marshaller throw (a 500) before the store wrote it as a Map.
+    const params = { constructor: 'x', toString: 'y', hasOwnProperty: 'z', valueOf: 'v', prototype: 'p' };
+    const created = await createWith({ authorize_params: params });
+    expectStatus(created, 201);
+    const id = created.body.data.id as string;
+    const path = `/v2/tenants/${world.tenantId}/auth-clients/${id}`;
+
+    // Act
+    const read = await api().get(path, admin());
+    const patched = await api().patch(path, admin(), {
+      data: { type: 'auth-client', id, attributes: { authorize_params: { constructor: 'again' } } },
+    });
+    const reread = await api().get(path, admin());
+
+    // Assess
+    expect(created.body.data.attributes.authorize_params).toEqual(params);
+    expectStatus(read, 200);
+    expect(read.body.data.attributes.authorize_params).toEqual(params);
+    expectStatus(patched, 200);
+    expect(reread.body.data.attributes.authorize_params).toEqual({ constructor: 'again' });
+  });
+
   test('allowed return URLs are kept as URLs are written, and grant_type cannot change', async () => {
     // Prepare
     const created = await createWith({
