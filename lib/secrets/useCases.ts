@@ -179,6 +179,12 @@ export async function patchSecret(
     if (credentialsChange && !options.overRefresh) {
       refuseWhileRefreshing(current, now(), 'send the credentials again');
     }
+    // A refresh in flight stores its outcome's state and error when it ends (ready, or error with
+    // the provider's reason): a state or error set under it would be answered and then lost.
+    const stateChange = input.attributes.state !== undefined || input.attributes.error !== undefined;
+    if (stateChange && !options.overRefresh) {
+      refuseWhileRefreshing(current, now(), 'send the state again');
+    }
     // Credentials are checked against the auth-client they will belong to: the one the request
     // named (read above, whether or not it is the secret's own), else the secret's own.
     const targetClient = credentialsChange

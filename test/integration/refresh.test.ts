@@ -1,7 +1,7 @@
 import { patchAuthClient } from '../../lib/authClients/useCases';
 import { readConfig } from '../../lib/config';
 import { authClientResource } from '../../lib/directory/views';
-import { UnprocessableError, UpstreamError, ValidationError } from '../../lib/errors';
+import { ConflictError, UnprocessableError, UpstreamError, ValidationError } from '../../lib/errors';
 import type { Membership } from '../../lib/model';
 import { refreshDueSecrets } from '../../lib/refresh/schedule';
 import { refreshSecretNow } from '../../lib/refresh/useCases';
@@ -11,6 +11,7 @@ import { createSecret, getSecret, patchSecret } from '../../lib/secrets/useCases
 import { createServices, type Services } from '../../lib/services';
 import { createWorld, type World } from '../support/fixtures';
 import { startTestStack, type TestStack } from '../support/localStack';
+import { until } from '../support/until';
 import {
   OAUTH_CLIENTS,
   registerOAuthClient,
@@ -237,6 +238,39 @@ test('after new credentials (PATCH) the next refresh asks the provider, however 
   expect(tokensOf(refreshed).access_token).not.toBe('patched-access');
   expect(tokensOf(refreshed).refresh_token).not.toBe(token);
   expect(await oauth.stats()).toMatchObject({ tokenRequests: 1, refreshGrants: 1 });
+});
+
+test('while a refresh is in flight, a PATCH of credentials, state or error answers 409; a rename goes through and survives it', async () => {
+  // Prepare: the provider holds its answer, and the refresh's lease is on the item.
+  const created = await oauthSecret('basic');
+  await oauth.setFault('slow', 1, { delayMs: 1000 });
+  const refreshing = refreshSecretNow(services, membership, created.id);
+  await until(async () => (await storedCredentials(created.id)).secret.leaseUntil !== undefined);
+  const patch = (attributes: Parameters<typeof patchSecret>[3]['attributes']) =>
+    patchSecret(services, membership, created.id, { attributes }).then(
+      () => 'ok',
+      (error: unknown) => (error instanceof ConflictError ? 'conflict' : error),
+    );
+
+  // Act
+  const outcomes = {
+    credentials: await patch({ credentials: { access_token: 'a', refresh_token: 'r', expires_in: 60 } }),
+    state: await patch({ state: 'error' }),
+    error: await patch({ error: 'disabled by an operator' }),
+    name: await patch({ name: 'renamed meanwhile' }),
+  };
+  const refreshed = await refreshing;
+
+  // Assess: the refresh's outcome (ready, no error) is what a state PATCH would have lost.
+  expect(outcomes).toEqual({ credentials: 'conflict', state: 'conflict', error: 'conflict', name: 'ok' });
+  expect(refreshed.attributes).toMatchObject({ name: 'renamed meanwhile', state: 'ready' });
+  const { secret } = await storedCredentials(created.id);
+  expect({ name: secret.name, state: secret.state, error: secret.error }).toEqual({
+    name: 'renamed meanwhile',
+    state: 'ready',
+    error: null,
+  });
+  expect(await patch({ state: 'error', error: 'disabled by an operator' })).toBe('ok');
 });
 
 test('a transient failure does not answer a later request: that one tries the provider again', async () => {
