@@ -11,11 +11,16 @@
  *   200 whose body holds the error's type and stack trace. API Gateway answers a 5xx and shows
  *   nothing of the function: here 504 for a timeout, 500 otherwise, as JSON:API documents.
  * - The emulator's own answers (no such route, a path that is not a valid URL) are JSON:API documents.
+ * - A header sent more than once reaches the function as API Gateway's payload 2.0 gives it: one
+ *   header, its values joined with commas. serverless-offline kept only the last copy, so a
+ *   request carrying two identities (two `X-Auth-Token`s, two `Authorization`s) was answered as
+ *   the last one's instead of refused.
  * - `LOCAL_FUNCTION_TIMEOUTS` (e.g. `secretsRefresh=2`) shortens functions' timeouts in local mode
  *   only, so that a timeout can be reproduced without waiting for the deployed one.
  *
- * serverless-offline has no configuration for any of this, so the plugin adds a hapi `onPreResponse`
- * extension to its HTTP server, after serverless-offline's own (extensions run in the order added).
+ * serverless-offline has no configuration for any of this, so the plugin adds hapi `onRequest` and
+ * `onPreResponse` extensions to its HTTP server, after serverless-offline's own (extensions run in
+ * the order added).
  */
 
 /** The service's own default for JSON:API documents (lib/http/mediaTypes.ts), and API Gateway's for its errors. */
@@ -152,6 +157,23 @@ export function parseTimeouts(
   return timeouts;
 }
 
+/**
+ * Node's raw header list (name, value, name, value…) with each header once, under its first
+ * spelling, its values joined with commas in the order sent: what API Gateway's payload 2.0 makes
+ * of repeated headers (names compared without case, as HTTP's are).
+ */
+export function joinRepeatedHeaders(rawHeaders: readonly string[]): string[] {
+  const joined = new Map<string, { name: string; values: string[] }>();
+  for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
+    const name = rawHeaders[index] ?? '';
+    const value = rawHeaders[index + 1] ?? '';
+    const entry = joined.get(name.toLowerCase());
+    if (entry) entry.values.push(value);
+    else joined.set(name.toLowerCase(), { name, values: [value] });
+  }
+  return [...joined.values()].flatMap(({ name, values }) => [name, values.join(',')]);
+}
+
 // ---- the plugin: the few parts of osls, serverless-offline and hapi it touches -------------------
 
 interface Boom {
@@ -172,6 +194,8 @@ interface HapiResponse {
 
 interface HapiRequest {
   readonly method: string;
+  /** Node's request: serverless-offline builds the event's headers from its `rawHeaders`. */
+  readonly raw: { readonly req: { rawHeaders: string[] } };
   readonly headers: Readonly<Record<string, string | undefined>>;
   /** null when the request line's path is not a valid URL. */
   readonly url: URL | null;
@@ -190,7 +214,10 @@ interface HapiToolkit {
 }
 
 interface HapiServer {
-  ext(event: 'onPreResponse', method: (request: HapiRequest, h: HapiToolkit) => HapiResponse | symbol): void;
+  ext(
+    event: 'onRequest' | 'onPreResponse',
+    method: (request: HapiRequest, h: HapiToolkit) => HapiResponse | symbol,
+  ): void;
 }
 
 interface Serverless {
@@ -284,6 +311,10 @@ export class OfflineGateway {
     // a silent no-op would bring back the answers this plugin exists to correct.
     const server = offline?.internals?.().getApiGatewayServer?.();
     if (!server) throw new Error('offlineGateway: cannot reach serverless-offline 14 HTTP server');
+    server.ext('onRequest', (request, h) => {
+      request.raw.req.rawHeaders = joinRepeatedHeaders(request.raw.req.rawHeaders);
+      return h.continue;
+    });
     server.ext('onPreResponse', gateway(rules));
   }
 }

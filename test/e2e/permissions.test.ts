@@ -2,6 +2,7 @@
  * Who may do what: the permission the document names for each endpoint, non-members, secrets of
  * other workspaces, every way to fail authentication, roles, and the linked users/auth-clients.
  */
+import http from 'node:http';
 import { addMember, createWorkspace } from '../../lib/directory/admin';
 import { PERMISSIONS, type Permission } from '../../lib/model';
 import {
@@ -355,6 +356,47 @@ describe('authentication failures answer 401 with WWW-Authenticate', () => {
       expect(response.headers.get('www-authenticate') ?? '').toMatch(/^Basic\b/i);
     }
     await expectFixedUnchanged();
+  });
+});
+
+describe('a credential header sent more than once', () => {
+  /**
+   * A GET whose headers may repeat (an array sends one header line per value), over node:http:
+   * fetch joins repeated headers itself before sending, and a test must send them as clients can.
+   */
+  const getWithHeaders = (path: string, headers: Record<string, string | string[]>) =>
+    new Promise<number>((resolveStatus, reject) => {
+      const request = http.get(new URL(path, server.baseUrl), { headers }, (response) => {
+        response.resume();
+        resolveStatus(response.statusCode ?? 0);
+      });
+      request.on('error', reject);
+    });
+  const paths = () => [secretsPath(world.workspaceId), '/v1/secrets'];
+  const basicOf = (user: TestUser) => basic(user).Authorization ?? '';
+
+  test('naming two identities answers 401, as API Gateway joins the copies into one value', async () => {
+    // Prepare: the admin's key last, so that keeping only the last copy would answer 200.
+    const cases: Array<Record<string, string | string[]>> = [
+      { 'X-Auth-Token': [viewer.apiKey, world.admin.apiKey] },
+      { Authorization: [basicOf(viewer), basicOf(world.admin)] },
+      { 'X-Auth-Token': [viewer.apiKey, world.admin.apiKey], Authorization: basicOf(world.admin) },
+    ];
+
+    // Act
+    const statuses = [];
+    for (const headers of cases) {
+      for (const path of paths()) {
+        statuses.push(await getWithHeaders(path, { ...headers, 'X-Project-Id': world.workspaceId }));
+      }
+    }
+
+    // Assess: the same requests with one copy (the control) are answered.
+    expect(statuses).toEqual(Array.from({ length: cases.length * 2 }, () => 401));
+    for (const path of paths()) {
+      const once = { 'X-Auth-Token': world.admin.apiKey, 'X-Project-Id': world.workspaceId };
+      expect(await getWithHeaders(path, once)).toBe(200);
+    }
   });
 });
 

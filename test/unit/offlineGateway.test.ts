@@ -3,6 +3,7 @@ import {
   corsRules,
   emulatorError,
   failedInvocation,
+  joinRepeatedHeaders,
   parseTimeouts,
   type CorsRules,
 } from '../../scripts/offlineGateway';
@@ -188,4 +189,28 @@ describe('parseTimeouts', () => {
       expect(String(error)).toMatch(/LOCAL_FUNCTION_TIMEOUTS/);
     },
   );
+});
+
+describe('joinRepeatedHeaders', () => {
+  test('a repeated header becomes one, its values joined with commas in the order sent, whatever its case', () => {
+    expect(
+      joinRepeatedHeaders([
+        'X-Auth-Token',
+        'first',
+        'Host',
+        'localhost',
+        'x-auth-token',
+        'second',
+        'AUTHORIZATION',
+        'Basic a',
+        'authorization',
+        'Basic b',
+      ]),
+    ).toEqual(['X-Auth-Token', 'first,second', 'Host', 'localhost', 'AUTHORIZATION', 'Basic a,Basic b']);
+  });
+
+  test('headers sent once are left as they are', () => {
+    const raw = ['Host', 'localhost', 'Accept', 'application/json', 'X-Empty', ''];
+    expect(joinRepeatedHeaders(raw)).toEqual(raw);
+  });
 });
