@@ -237,7 +237,13 @@ async function refreshUnderLease(
     if (outcome.kind === 'success') logger.error('refresh result discarded: lease lost', { secretId });
     const latest = await deps.secrets.get(workspaceId, secretId);
     if (!latest) throw new NotFoundError('No such auth-secret in this workspace.');
-    return { kind: 'waited', secret: latest, answer: outcomeAnswering(latest, now(), 0) };
+    // Credentials that replaced these under the lease are newer than any this refresh could give
+    // (a user's fresh consent: a reconnect outranks a refresh in flight): they answer the request.
+    const superseded = latest.sealedCredentials !== leased.sealedCredentials;
+    const answer: StoredOutcome | undefined = superseded
+      ? { kind: 'success' }
+      : outcomeAnswering(latest, now(), 0);
+    return { kind: 'waited', secret: latest, answer };
   }
   return { kind: 'ran', outcome, secret: saved };
 }

@@ -11,11 +11,13 @@ import type { ConnectSessionInput } from '../../lib/connect/input';
 import { readConfig } from '../../lib/config';
 import type { Membership } from '../../lib/model';
 import { refreshDueSecrets } from '../../lib/refresh/schedule';
+import { refreshSecretNow } from '../../lib/refresh/useCases';
 import { createSecret, getSecret, patchSecret } from '../../lib/secrets/useCases';
 import { createServices, type Services } from '../../lib/services';
 import { createMember, createWorld, type World } from '../support/fixtures';
 import { removeMember } from '../../lib/directory/admin';
 import { startTestStack, type TestStack } from '../support/localStack';
+import { until } from '../support/until';
 import { OAuthBrowser } from '../support/oauthBrowser';
 import {
   OAUTH_ACCOUNTS,
@@ -241,6 +243,27 @@ describe('what changed while the user was at the provider', () => {
     const after = await getSecret(services, membership, secretId);
     expect(after.relationships['auth-client'].data.id).toBe(otherClientId);
     expect(after.meta.revision).toBe(moved.meta.revision);
+  });
+
+  test('a refresh overtaken by a reconnect answers 200 with the reconnected credentials, not a failure', async () => {
+    // Prepare: a refresh on demand whose token request the provider holds for a second
+    const { secretId, parameters } = await consentedReconnect();
+    await oauth.setFault('slow', 1, { delayMs: 1000 });
+    const refreshing = refreshSecretNow(services, membership, secretId);
+    await until(
+      async () => (await services.secrets.get(world.workspaceId, secretId))?.leaseUntil !== undefined,
+    );
+
+    // Act: the user's consent comes back while the refresh waits for the provider
+    const outcome = await completeConnect(parameters);
+    const answered = await refreshing;
+
+    // Assess: the refresh's own tokens were discarded; the secret holds the reconnect's, and so
+    // does the refresh's answer (they are newer than any the refresh could have stored).
+    expect(outcome).toMatchObject({ kind: 'connected', secretId });
+    const stored = await getSecret(services, membership, secretId);
+    expect(answered.attributes.credentials).toEqual(stored.attributes.credentials);
+    expect(stored.attributes.state).toBe('ready');
   });
 
   test('a refresh in flight does not cost the user their consent: the reconnect wins, the refresh is discarded', async () => {
