@@ -10,7 +10,8 @@
  * - A failed invocation (a timeout, a handler that throws) comes back from serverless-offline as a
  *   200 whose body holds the error's type and stack trace. API Gateway answers a 5xx and shows
  *   nothing of the function: here 504 for a timeout, 500 otherwise, as JSON:API documents.
- * - The emulator's own answers (no such route, a path that is not a valid URL) are JSON:API documents.
+ * - The emulator's own answers (no such route, a path that is not a valid URL) are JSON:API documents,
+ *   and so are Node's to requests it cannot parse (400, 431) or whose `Expect` it cannot meet (417).
  * - A header sent more than once reaches the function as API Gateway's payload 2.0 gives it: one
  *   header, its values joined with commas. serverless-offline kept only the last copy, so a
  *   request carrying two identities (two `X-Auth-Token`s, two `Authorization`s) was answered as
@@ -22,6 +23,9 @@
  * `onPreResponse` extensions to its HTTP server, after serverless-offline's own (extensions run in
  * the order added).
  */
+
+import type { Server } from 'node:http';
+import { RESPONSE_HEADERS } from '../lib/http/responseHeaders';
 
 /** The service's own default for JSON:API documents (lib/http/mediaTypes.ts), and API Gateway's for its errors. */
 const JSON_MEDIA_TYPE = 'application/json';
@@ -102,6 +106,46 @@ export function emulatorError(status: number, title: string): GatewayAnswer {
         'The request could not be completed. Try again later.',
       )
     : errorAnswer(status, 'bad_request', title, `The request was refused (${title}).`);
+}
+
+/**
+ * The whole HTTP answer to a request Node's parser refused before hapi saw it (malformed request
+ * line or header, a URL or headers past 16 KiB): Node's own is a bare `400 Bad Request`, without
+ * a body or the headers every other answer has. 431 for headers too large, as Node answers them.
+ */
+export function unparsableRequestAnswer(parserErrorCode: string | undefined): string {
+  const tooLarge = parserErrorCode === 'HPE_HEADER_OVERFLOW';
+  const answer = tooLarge
+    ? errorAnswer(
+        431,
+        'bad_request',
+        'Request header fields too large',
+        'The request line and headers must not exceed 16 KiB.',
+      )
+    : errorAnswer(400, 'bad_request', 'Bad request', 'The request is not valid HTTP/1.1.');
+  return rawAnswer(answer, tooLarge ? 'Request Header Fields Too Large' : 'Bad Request');
+}
+
+/** The answer to an `Expect` header other than `100-continue`, which Node answers bare as well. */
+export const EXPECTATION_FAILED = errorAnswer(
+  417,
+  'expectation_failed',
+  'Expectation failed',
+  'The only expectation this API meets is 100-continue.',
+);
+
+/** An answer as raw HTTP/1.1 bytes, closing the connection: for a socket no request object owns. */
+function rawAnswer(answer: GatewayAnswer, reason: string): string {
+  const body = answer.body ?? '';
+  return [
+    `HTTP/1.1 ${answer.status} ${reason}`,
+    `Content-Type: ${JSON_MEDIA_TYPE}`,
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...Object.entries(RESPONSE_HEADERS).map(([name, value]) => `${name}: ${value}`),
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n');
 }
 
 /**
@@ -214,6 +258,8 @@ interface HapiToolkit {
 }
 
 interface HapiServer {
+  /** The Node HTTP server hapi listens with. */
+  readonly listener: Server;
   ext(
     event: 'onRequest' | 'onPreResponse',
     method: (request: HapiRequest, h: HapiToolkit) => HapiResponse | symbol,
@@ -254,9 +300,8 @@ function gateway(rules: CorsRules | undefined) {
     if (replacement) {
       response = h.response(replacement.body).code(replacement.status);
       if (replacement.body !== undefined) response.type(JSON_MEDIA_TYPE);
-      // The gateway's own answers carry the headers every handler answer carries (lib/http/responseHeaders.ts).
-      response.header('Cache-Control', 'no-store');
-      response.header('X-Content-Type-Options', 'nosniff');
+      // The gateway's own answers carry the headers every handler answer carries.
+      for (const [name, value] of Object.entries(RESPONSE_HEADERS)) response.header(name, value);
     } else {
       response = request.response as HapiResponse;
       for (const name of Object.keys(response.headers)) {
@@ -271,6 +316,28 @@ function gateway(rules: CorsRules | undefined) {
     if (rules) response.vary('origin');
     return replacement ? response : h.continue;
   };
+}
+
+/**
+ * Node answers requests it cannot parse, and unmet `Expect` headers, by itself, bare. hapi's
+ * `clientError` listener only writes Node's bare 400 again (or hands a pipelined request's error to
+ * that request), so it is replaced: a development server has no pipelined clients to keep.
+ */
+function answerUnparsableRequests(listener: Server): void {
+  listener.removeAllListeners('clientError');
+  listener.on('clientError', (error: Error & { code?: string }, socket) => {
+    if (socket.writable) socket.end(unparsableRequestAnswer(error.code));
+    else socket.destroy();
+  });
+  listener.on('checkExpectation', (_request, response) => {
+    const body = EXPECTATION_FAILED.body ?? '';
+    response.writeHead(EXPECTATION_FAILED.status, {
+      'Content-Type': JSON_MEDIA_TYPE,
+      'Content-Length': Buffer.byteLength(body),
+      ...RESPONSE_HEADERS,
+    });
+    response.end(body);
+  });
 }
 
 export class OfflineGateway {
@@ -316,5 +383,6 @@ export class OfflineGateway {
       return h.continue;
     });
     server.ext('onPreResponse', gateway(rules));
+    answerUnparsableRequests(server.listener);
   }
 }

@@ -3,7 +3,7 @@
  * has `status`, `detail` and (where a field is at fault) a `source` naming it; never a 500; and
  * the stored data must be exactly as before.
  */
-import { createServer, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { createAuthClient } from '../../lib/directory/admin';
 import { createWorld, oauth2Credentials, type World } from '../support/fixtures';
 import { startLocalServer, type LocalServer } from '../support/server';
@@ -728,6 +728,41 @@ describe("the local gateway's own answers, as API Gateway gives them", () => {
     },
   );
 
+  test.each([
+    ['a raw space in the path', 'GET /v2/users/a b HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+    ['a header line without a colon', 'GET /v2/users/x HTTP/1.1\r\nHost: x\r\nbroken\r\n\r\n', 400],
+    [
+      'Content-Length beside Transfer-Encoding',
+      'POST /v2/users/x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      400,
+    ],
+    [
+      'headers past 16 KiB',
+      `GET /v2/users/x HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(17_000)}\r\n\r\n`,
+      431,
+    ],
+    [
+      'an Expect other than 100-continue',
+      'GET /v2/users/x HTTP/1.1\r\nHost: x\r\nExpect: bogus\r\n\r\n',
+      417,
+    ],
+  ])(
+    'a request Node cannot take (%s) is a JSON:API error with the same headers',
+    async (_case, request, status) => {
+      // Act: written on a socket as sent, since no HTTP client sends these
+      const answer = await rawExchange(server.baseUrl, request);
+
+      // Assess
+      const [head = '', body = ''] = answer.split('\r\n\r\n');
+      expect(head.split('\r\n')[0]).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+      expect(head).toMatch(/^cache-control: no-store$/im);
+      expect(head).toMatch(/^x-content-type-options: nosniff$/im);
+      expect(head).toMatch(/^content-type: application\/json/im);
+      const document = JSON.parse(body) as { errors: Array<{ status: string }> };
+      expect(document.errors[0]?.status).toBe(String(status));
+    },
+  );
+
   test('a handler that times out is a JSON:API 504 without the error type, stack or paths', async () => {
     const silent = await silentTokenEndpoint();
     try {
@@ -809,3 +844,18 @@ describe("the local gateway's own answers, as API Gateway gives them", () => {
     expect(corsHeadersOf(other)).toEqual({});
   });
 });
+
+/** Writes `request` on a new connection to `baseUrl` as it is, and reads the answer until the server closes. */
+function rawExchange(baseUrl: string, request: string): Promise<string> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolveAnswer, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(Number(port), hostname, () => socket.end(request));
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer within 10 s')));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      resolveAnswer(Buffer.concat(chunks).toString('utf8'));
+    });
+  });
+}

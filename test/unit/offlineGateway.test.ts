@@ -5,6 +5,7 @@ import {
   failedInvocation,
   joinRepeatedHeaders,
   parseTimeouts,
+  unparsableRequestAnswer,
   type CorsRules,
 } from '../../scripts/offlineGateway';
 import { thrown } from '../support/thrown';
@@ -212,5 +213,33 @@ describe('joinRepeatedHeaders', () => {
   test('headers sent once are left as they are', () => {
     const raw = ['Host', 'localhost', 'Accept', 'application/json', 'X-Empty', ''];
     expect(joinRepeatedHeaders(raw)).toEqual(raw);
+  });
+});
+
+describe('unparsableRequestAnswer', () => {
+  const parts = (answer: string) => {
+    const [head = '', body = ''] = answer.split('\r\n\r\n');
+    return { lines: head.split('\r\n'), body };
+  };
+
+  test('a request Node could not parse: a whole 400 answer, JSON:API, with the headers of every answer', () => {
+    const { lines, body } = parts(unparsableRequestAnswer('HPE_INVALID_HEADER_TOKEN'));
+    expect(lines).toEqual([
+      'HTTP/1.1 400 Bad Request',
+      'Content-Type: application/json',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      'Cache-Control: no-store',
+      'X-Content-Type-Options: nosniff',
+      'Connection: close',
+    ]);
+    expect(JSON.parse(body)).toEqual({
+      errors: [expect.objectContaining({ status: '400', code: 'bad_request' })],
+    });
+  });
+
+  test('headers past the limit are a 431', () => {
+    const { lines, body } = parts(unparsableRequestAnswer('HPE_HEADER_OVERFLOW'));
+    expect(lines[0]).toBe('HTTP/1.1 431 Request Header Fields Too Large');
+    expect(JSON.parse(body)).toEqual({ errors: [expect.objectContaining({ status: '431' })] });
   });
 });
