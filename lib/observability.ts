@@ -10,9 +10,9 @@
  *
  * Metrics are CloudWatch embedded metric format lines on stdout, in POWERTOOLS_METRICS_NAMESPACE
  * (AuthSecrets) with the dimensions service=POWERTOOLS_SERVICE_NAME (auth-secrets) and, where STAGE
- * is set (every deployed function), stage=STAGE, emitted in
- * Lambda functions only (serverless-offline's included), unless POWERTOOLS_METRICS_DISABLED says
- * otherwise: tests, benchmarks and the admin CLI measure nothing.
+ * is set (every deployed function), stage=STAGE, emitted in Lambda functions only
+ * (serverless-offline's included), unless POWERTOOLS_METRICS_DISABLED says otherwise: tests,
+ * benchmarks and the admin CLI measure nothing.
  *
  * Traces (X-Ray) are on in AWS Lambda only, and off when POWERTOOLS_TRACE_DISABLED is true (local
  * mode sets it). The tracer is loaded only where tracing is on: its X-Ray SDK turns on an async hook
@@ -120,9 +120,9 @@ export function errorFields(error: unknown): ErrorFields {
 export type MetricName = 'Requests' | 'RefreshOutcomes' | 'RefreshBacklog' | 'WebhookDeliveries';
 
 /**
- * Counts `value` of `name` with `dimensions` (beside service and stage), in one EMF line of its own, at once:
- * the dimensions of Powertools' shared metrics object apply to everything it flushes, and these
- * differ from count to count. Keep dimension values to small fixed sets.
+ * Counts `value` of `name` with `dimensions` (beside service and stage), in one EMF line of its
+ * own, at once: the dimensions of Powertools' shared metrics object apply to everything it
+ * flushes, and these differ from count to count. Keep dimension values to small fixed sets.
  */
 export function count(name: MetricName, dimensions: Readonly<Record<string, string>>, value = 1): void {
   if (!measuring) return;
