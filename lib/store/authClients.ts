@@ -25,11 +25,9 @@ export class AuthClientStore implements AuthClientRepository {
 
   /** Replaces an auth-client if it still has `expectedVersion`; throws `ConditionFailedError` otherwise. */
   async replace(client: AuthClient, expectedVersion: number): Promise<void> {
-    await this.table.putIf(
-      authClientItem(client),
-      'attribute_exists(pk) AND version = :expected',
-      { ':expected': expectedVersion },
-    );
+    await this.table.putIf(authClientItem(client), 'attribute_exists(pk) AND version = :expected', {
+      ':expected': expectedVersion,
+    });
   }
 
   /**
