@@ -11,7 +11,8 @@
  *   200 whose body holds the error's type and stack trace. API Gateway answers a 5xx and shows
  *   nothing of the function: here 504 for a timeout, 500 otherwise, as JSON:API documents.
  * - The emulator's own answers (no such route, a path that is not a valid URL) are JSON:API documents,
- *   and so are Node's to requests it cannot parse (400, 431) or whose `Expect` it cannot meet (417).
+ *   and so are Node's to requests it cannot parse (400, 408, 413, 431) or whose `Expect` it cannot
+ *   meet (417).
  * - A header sent more than once reaches the function as API Gateway's payload 2.0 gives it: one
  *   header, its values joined with commas. serverless-offline kept only the last copy, so a
  *   request carrying two identities (two `X-Auth-Token`s, two `Authorization`s) was answered as
@@ -25,6 +26,8 @@
  */
 
 import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { RESPONSE_HEADERS } from '../lib/http/responseHeaders';
 
 /** The service's own default for JSON:API documents (lib/http/mediaTypes.ts), and API Gateway's for its errors. */
@@ -108,22 +111,39 @@ export function emulatorError(status: number, title: string): GatewayAnswer {
     : errorAnswer(status, 'bad_request', title, `The request was refused (${title}).`);
 }
 
+/** What Node answers each parser error with (its `socketOnError`), here as JSON:API documents. */
+const UNPARSABLE_ANSWERS: Readonly<Record<string, readonly [GatewayAnswer, string]>> = {
+  HPE_HEADER_OVERFLOW: [
+    errorAnswer(
+      431,
+      'bad_request',
+      'Request header fields too large',
+      'The request line and headers must not exceed 16 KiB.',
+    ),
+    'Request Header Fields Too Large',
+  ],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [
+    errorAnswer(413, 'bad_request', 'Payload too large', 'The chunk extensions are too large.'),
+    'Payload Too Large',
+  ],
+  ERR_HTTP_REQUEST_TIMEOUT: [
+    errorAnswer(408, 'bad_request', 'Request timeout', 'The request did not arrive in time.'),
+    'Request Timeout',
+  ],
+};
+const NOT_HTTP: readonly [GatewayAnswer, string] = [
+  errorAnswer(400, 'bad_request', 'Bad request', 'The request is not valid HTTP/1.1.'),
+  'Bad Request',
+];
+
 /**
  * The whole HTTP answer to a request Node's parser refused before hapi saw it (malformed request
- * line or header, a URL or headers past 16 KiB): Node's own is a bare `400 Bad Request`, without
- * a body or the headers every other answer has. 431 for headers too large, as Node answers them.
+ * line or header, a URL or headers past 16 KiB): Node's own is bare (`400 Bad Request`, or 431,
+ * 413, 408 as the error says), without a body or the headers every other answer has.
  */
 export function unparsableRequestAnswer(parserErrorCode: string | undefined): string {
-  const tooLarge = parserErrorCode === 'HPE_HEADER_OVERFLOW';
-  const answer = tooLarge
-    ? errorAnswer(
-        431,
-        'bad_request',
-        'Request header fields too large',
-        'The request line and headers must not exceed 16 KiB.',
-      )
-    : errorAnswer(400, 'bad_request', 'Bad request', 'The request is not valid HTTP/1.1.');
-  return rawAnswer(answer, tooLarge ? 'Request Header Fields Too Large' : 'Bad Request');
+  const [answer, reason] = UNPARSABLE_ANSWERS[parserErrorCode ?? ''] ?? NOT_HTTP;
+  return rawAnswer(answer, reason);
 }
 
 /** The answer to an `Expect` header other than `100-continue`, which Node answers bare as well. */
@@ -319,15 +339,21 @@ function gateway(rules: CorsRules | undefined) {
 }
 
 /**
- * Node answers requests it cannot parse, and unmet `Expect` headers, by itself, bare. hapi's
- * `clientError` listener only writes Node's bare 400 again (or hands a pipelined request's error to
- * that request), so it is replaced: a development server has no pipelined clients to keep.
+ * Node answers requests it cannot parse, and unmet `Expect` headers, by itself, bare. A connection
+ * that has had nothing written to it yet gets the answer here instead. Any other (an error behind
+ * a request already being answered, on a kept-alive connection) stays hapi's to handle, as before:
+ * an answer written there would cut into the one in progress.
  */
 function answerUnparsableRequests(listener: Server): void {
+  const hapiListeners = listener.listeners('clientError') as Array<(error: Error, socket: Duplex) => void>;
   listener.removeAllListeners('clientError');
-  listener.on('clientError', (error: Error & { code?: string }, socket) => {
-    if (socket.writable) socket.end(unparsableRequestAnswer(error.code));
-    else socket.destroy();
+  listener.on('clientError', (error: Error & { code?: string }, socket: Socket) => {
+    const fresh = socket.bytesWritten === 0 && !(socket as { _httpMessage?: unknown })._httpMessage;
+    if (fresh && socket.writable) {
+      socket.end(unparsableRequestAnswer(error.code));
+      return;
+    }
+    for (const hapiListener of hapiListeners) hapiListener.call(listener, error, socket);
   });
   listener.on('checkExpectation', (_request, response) => {
     const body = EXPECTATION_FAILED.body ?? '';

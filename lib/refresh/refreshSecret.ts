@@ -95,7 +95,7 @@ export async function refreshSecret(
     return { kind: 'waited', secret: leased, answer };
   }
   try {
-    return await refreshUnderLease(deps, leased, owner, now, options.actorUserId ?? null);
+    return await refreshUnderLease(deps, leased, owner, { now, requestedAt }, options.actorUserId ?? null);
   } catch (error) {
     // Whatever failed (KMS, DynamoDB), the lease must not keep the secret blocked.
     await deps.secrets.releaseLease(workspaceId, secretId, owner).catch(() => undefined);
@@ -130,9 +130,10 @@ async function refreshUnderLease(
   deps: Deps,
   leased: SecretRecord,
   owner: string,
-  now: () => number,
+  clock: { readonly now: () => number; readonly requestedAt: number },
   actorUserId: string | null,
 ): Promise<RefreshResult> {
+  const { now } = clock;
   const { workspaceId, id: secretId } = leased;
   const client = await deps.authClients.get(leased.tenantId, leased.authClientId);
   const outcome = await talkToProvider(deps, leased, client);
@@ -233,19 +234,38 @@ async function refreshUnderLease(
     { source: 'refresh', actorUserId },
   );
   if (!saved) {
-    // The secret was deleted or given new credentials while the provider answered.
+    // The secret was deleted, given new credentials, or (the lease expired) refreshed by another
+    // call while the provider answered; or it kept changing under the save. Give the lease back in
+    // case it is still ours: it must not hold the secret's writes off until it expires.
     if (outcome.kind === 'success') logger.error('refresh result discarded: lease lost', { secretId });
+    await deps.secrets.releaseLease(workspaceId, secretId, owner).catch(() => undefined);
     const latest = await deps.secrets.get(workspaceId, secretId);
     if (!latest) throw new NotFoundError('No such auth-secret in this workspace.');
-    // Credentials that replaced these under the lease are newer than any this refresh could give
-    // (a user's fresh consent: a reconnect outranks a refresh in flight): they answer the request.
-    const superseded = latest.sealedCredentials !== leased.sealedCredentials;
-    const answer: StoredOutcome | undefined = superseded
-      ? { kind: 'success' }
-      : outcomeAnswering(latest, now(), 0);
-    return { kind: 'waited', secret: latest, answer };
+    return {
+      kind: 'waited',
+      secret: latest,
+      answer: answerAfterLostLease(leased, latest, clock.requestedAt),
+    };
   }
   return { kind: 'ran', outcome, secret: saved };
+}
+
+/**
+ * What answers a refresh whose own result could not be stored. Working credentials that replaced
+ * the ones it started from answer it as a success: a reconnect (the user's fresh consent outranks a
+ * refresh in flight) or another refresh that took an expired lease over are newer than any token it
+ * could have stored. Otherwise, an outcome stored since the request arrived answers it.
+ */
+function answerAfterLostLease(
+  leased: SecretRecord,
+  latest: SecretRecord,
+  requestedAt: number,
+): StoredOutcome | undefined {
+  const replacedAndWorking =
+    latest.sealedCredentials !== leased.sealedCredentials &&
+    latest.state === 'ready' &&
+    latest.refreshError === null;
+  return replacedAndWorking ? { kind: 'success' } : outcomeAnswering(latest, requestedAt, 0);
 }
 
 /**

@@ -179,10 +179,17 @@ export async function patchSecret(
     if (credentialsChange && !options.overRefresh) {
       refuseWhileRefreshing(current, now(), 'send the credentials again');
     }
+    const state = input.attributes.state ?? current.state;
+    // Moving a secret back to ready clears its error unless the request gives one.
+    const error =
+      input.attributes.error !== undefined
+        ? input.attributes.error
+        : input.attributes.state === 'ready'
+          ? null
+          : current.error;
     // A refresh in flight stores its outcome's state and error when it ends (ready, or error with
-    // the provider's reason): a state or error set under it would be answered and then lost.
-    const stateChange = input.attributes.state !== undefined || input.attributes.error !== undefined;
-    if (stateChange && !options.overRefresh) {
+    // the provider's reason): a state or error changed under it would be answered and then lost.
+    if ((state !== current.state || error !== current.error) && !options.overRefresh) {
       refuseWhileRefreshing(current, now(), 'send the state again');
     }
     // Credentials are checked against the auth-client they will belong to: the one the request
@@ -195,7 +202,6 @@ export async function patchSecret(
     const given = input.attributes.credentials ?? (await openCredentials(deps.envelope, current));
     const credentials = targetClient ? readCredentials(targetClient, given) : given;
     const at = now();
-    const state = input.attributes.state ?? current.state;
     // Whoever puts a secret in error back to ready starts its failures over (and its give-up time).
     const reopened = current.state === 'error' && state === 'ready';
     const recomputeExpiry = clientType !== undefined && (newCredentials || clientType !== current.authType);
@@ -203,13 +209,7 @@ export async function patchSecret(
       ...current,
       name: input.attributes.name ?? current.name,
       state,
-      // Moving a secret back to ready clears its error unless the request gives one.
-      error:
-        input.attributes.error !== undefined
-          ? input.attributes.error
-          : input.attributes.state === 'ready'
-            ? null
-            : current.error,
+      error,
       authClientId: newClient?.id ?? current.authClientId,
       authType: newClient?.type ?? current.authType,
       ...(reopened ? { refreshFailures: 0, failingSince: null, nextAttemptAt: null } : {}),

@@ -246,13 +246,13 @@ describe('what changed while the user was at the provider', () => {
   });
 
   test('a refresh overtaken by a reconnect answers 200 with the reconnected credentials, not a failure', async () => {
-    // Prepare: a refresh on demand whose token request the provider holds for a second
+    // Prepare: a refresh on demand whose token request the provider holds for two seconds. The
+    // provider has seen that request (and given it the fault) before the reconnect's code exchange.
     const { secretId, parameters } = await consentedReconnect();
-    await oauth.setFault('slow', 1, { delayMs: 1000 });
+    const refreshGrantsBefore = (await oauth.stats()).refreshGrants;
+    await oauth.setFault('slow', 1, { delayMs: 2000 });
     const refreshing = refreshSecretNow(services, membership, secretId);
-    await until(
-      async () => (await services.secrets.get(world.workspaceId, secretId))?.leaseUntil !== undefined,
-    );
+    await until(async () => (await oauth.stats()).refreshGrants > refreshGrantsBefore);
 
     // Act: the user's consent comes back while the refresh waits for the provider
     const outcome = await completeConnect(parameters);

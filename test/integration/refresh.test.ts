@@ -240,11 +240,13 @@ test('after new credentials (PATCH) the next refresh asks the provider, however 
   expect(await oauth.stats()).toMatchObject({ tokenRequests: 1, refreshGrants: 1 });
 });
 
-test('while a refresh is in flight, a PATCH of credentials, state or error answers 409; a rename goes through and survives it', async () => {
-  // Prepare: the provider holds its answer, and the refresh's lease is on the item.
+test('while a refresh is in flight, a PATCH that changes credentials, state or error answers 409; a rename goes through and survives it', async () => {
+  // Prepare: the provider holds its answer for 3 s (the refresh waits up to 10), and the refresh's
+  // lease is on the item.
+  const patient = createServices(readConfig({ ...stack.env, REFRESH_TIMEOUT_MS: '10000' }), stack.dynamoDb);
   const created = await oauthSecret('basic');
-  await oauth.setFault('slow', 1, { delayMs: 1000 });
-  const refreshing = refreshSecretNow(services, membership, created.id);
+  await oauth.setFault('slow', 1, { delayMs: 3000 });
+  const refreshing = refreshSecretNow(patient, membership, created.id);
   await until(async () => (await storedCredentials(created.id)).secret.leaseUntil !== undefined);
   const patch = (attributes: Parameters<typeof patchSecret>[3]['attributes']) =>
     patchSecret(services, membership, created.id, { attributes }).then(
@@ -258,11 +260,21 @@ test('while a refresh is in flight, a PATCH of credentials, state or error answe
     state: await patch({ state: 'error' }),
     error: await patch({ error: 'disabled by an operator' }),
     name: await patch({ name: 'renamed meanwhile' }),
+    // The state it already has (the whole resource sent back with a new name) changes nothing.
+    sameState: await patch({ name: 'renamed meanwhile', state: 'ready', error: null }),
   };
+  const leaseHeldThroughout = (await storedCredentials(created.id)).secret.leaseUntil !== undefined;
   const refreshed = await refreshing;
 
   // Assess: the refresh's outcome (ready, no error) is what a state PATCH would have lost.
-  expect(outcomes).toEqual({ credentials: 'conflict', state: 'conflict', error: 'conflict', name: 'ok' });
+  expect(leaseHeldThroughout).toBe(true);
+  expect(outcomes).toEqual({
+    credentials: 'conflict',
+    state: 'conflict',
+    error: 'conflict',
+    name: 'ok',
+    sameState: 'ok',
+  });
   expect(refreshed.attributes).toMatchObject({ name: 'renamed meanwhile', state: 'ready' });
   const { secret } = await storedCredentials(created.id);
   expect({ name: secret.name, state: secret.state, error: secret.error }).toEqual({

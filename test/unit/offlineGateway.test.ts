@@ -237,9 +237,15 @@ describe('unparsableRequestAnswer', () => {
     });
   });
 
-  test('headers past the limit are a 431', () => {
-    const { lines, body } = parts(unparsableRequestAnswer('HPE_HEADER_OVERFLOW'));
-    expect(lines[0]).toBe('HTTP/1.1 431 Request Header Fields Too Large');
-    expect(JSON.parse(body)).toEqual({ errors: [expect.objectContaining({ status: '431' })] });
+  test.each([
+    ['HPE_HEADER_OVERFLOW', 'HTTP/1.1 431 Request Header Fields Too Large'],
+    ['HPE_CHUNK_EXTENSIONS_OVERFLOW', 'HTTP/1.1 413 Payload Too Large'],
+    ['ERR_HTTP_REQUEST_TIMEOUT', 'HTTP/1.1 408 Request Timeout'],
+    [undefined, 'HTTP/1.1 400 Bad Request'],
+  ])('%s: the status Node gives it (%s)', (code, statusLine) => {
+    const { lines, body } = parts(unparsableRequestAnswer(code));
+    expect(lines[0]).toBe(statusLine);
+    const status = statusLine.split(' ')[1];
+    expect(JSON.parse(body)).toEqual({ errors: [expect.objectContaining({ status })] });
   });
 });
