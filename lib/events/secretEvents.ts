@@ -20,6 +20,12 @@ export interface SecretEvent {
     readonly error: string | null;
     /** For failed refreshes: the provider's error code, or why the refresh could not reach it. */
     readonly error_code: string | null;
+    /**
+     * The secret's revision after this change (its `meta.revision` and ETag); a deletion is one
+     * past the last. It only grows for a secret, so a receiver can tell a late delivery (events are
+     * delivered in parallel, and retried) from a newer one. Absent on events stored before it was.
+     */
+    readonly revision?: number;
   };
 }
 
@@ -50,20 +56,25 @@ export function eventOfWrite(write: SecretWrite): SecretEvent | undefined {
     // secret's last event: the delete came after that, so it is dated after it, and sorts after it.
     const lastChangeAt = before.lastChange ? Date.parse(before.lastChange.at) + 1 : 0;
     const at = Math.max(write.at, lastChangeAt);
-    return eventBody(before, {
-      id: idFromSeed(at, `deleted:${write.recordId}`),
-      type: 'auth_secret.deleted',
-      at: new Date(at).toISOString(),
-    });
+    return eventBody(
+      before,
+      {
+        id: idFromSeed(at, `deleted:${write.recordId}`),
+        type: 'auth_secret.deleted',
+        at: new Date(at).toISOString(),
+      },
+      before.version + 1,
+    );
   }
   const made = after.lastChange;
   if (!made || before?.lastChange?.id === made.id) return undefined;
-  return eventBody(after, made);
+  return eventBody(after, made, after.version);
 }
 
 function eventBody(
   secret: SecretRecord,
   change: { id: string; type: SecretEventType; at: string; errorCode?: string | undefined },
+  revision: number,
 ): SecretEvent {
   return {
     id: change.id,
@@ -78,6 +89,7 @@ function eventBody(
       state: secret.state,
       error: secret.error,
       error_code: change.errorCode ?? null,
+      revision,
     },
   };
 }

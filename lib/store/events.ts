@@ -23,6 +23,7 @@ const eventBodySchema = z.object({
     state: z.enum(['ready', 'error']),
     error: z.string().nullable(),
     error_code: z.string().nullable(),
+    revision: z.number().int().optional(),
   }),
 });
 

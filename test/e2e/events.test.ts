@@ -188,8 +188,18 @@ describe('lifecycle events', () => {
         state: 'ready',
         error: null,
         error_code: null,
+        revision: 1,
       },
     });
+    // Revisions only grow, as the secret's ETag does (leases and the purge bookkeeping may skip
+    // some): a receiver tells a late delivery by it. The deletion is one past the last.
+    const revisions = [created, updated, softDeleted, restored, deleted].map(
+      (delivery) => (delivery.event?.data as Json).revision as number,
+    );
+    expect(revisions[1]).toBe(Number(patched.body.data.meta.revision));
+    expect(revisions).toEqual([...revisions].sort((a, b) => a - b));
+    expect(new Set(revisions).size).toBe(revisions.length);
+    expect(revisions[4]).toBe((revisions[3] ?? 0) + 1);
     for (const delivery of [created, updated, softDeleted, restored, deleted]) {
       expect(delivery.body).not.toContain('sk-live');
       expect(Math.abs(Number(delivery.timestamp) - Date.now() / 1000)).toBeLessThan(60);
