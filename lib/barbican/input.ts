@@ -226,13 +226,19 @@ export function readPayloadUpdate(
           "Secret update issue seen - Text-based binary secret payloads must specify a content-encoding of 'base64'.",
         );
       }
+      let decoded: Buffer;
       try {
-        return pyB64Decode(bytes);
+        decoded = pyB64Decode(bytes);
       } catch (error) {
         if (error instanceof Base64Error)
           throw new BadRequestError('Secret update issue seen - Problem decoding payload.');
         throw error;
       }
+      // Python's decoder drops characters outside the alphabet, so `!!!!` decodes to nothing: an
+      // empty payload, which this one-time PUT must not store (an empty body is refused above).
+      if (decoded.length === 0)
+        throw new BadRequestError('Secret update issue seen - Problem decoding payload.');
+      return decoded;
     },
   };
 }
@@ -291,13 +297,18 @@ function readExpiration(raw: unknown, now: bigint, invalid: Invalid): bigint | n
 /** Text payloads are their UTF-8 bytes; binary ones arrive base64-encoded and are checked as Python decodes. */
 function decodePayload(text: string, encoding: string | undefined, invalid: Invalid): Buffer {
   if (encoding !== 'base64') return Buffer.from(text, 'utf8');
+  let decoded: Buffer;
   try {
-    return pyB64Decode(text);
+    decoded = pyB64Decode(text);
   } catch (error) {
     if (error instanceof Base64Error)
       throw invalid('Invalid payload for payload_content_encoding', 'payload');
     throw error;
   }
+  // Text with no base64 in it (`!!!!`, which Python's decoder reduces to nothing) is an empty
+  // payload, which is refused like an empty `payload`.
+  if (decoded.length === 0) throw invalid('Invalid payload for payload_content_encoding', 'payload');
+  return decoded;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

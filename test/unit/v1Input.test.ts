@@ -147,8 +147,8 @@ describe('POST /v1/secrets bodies', () => {
     );
   });
 
-  test.each([[''], [['boom']], [123], [null], ['\u0080'], ['\u1111\uffff'], ['abc']])(
-    'a base64 payload %j is a 400',
+  test.each([[''], [['boom']], [123], [null], ['\u0080'], ['\u1111\uffff'], ['abc'], ['!!!!'], ['*']])(
+    'a base64 payload %j is a 400 (none decodes to a payload: `!!!!` to nothing)',
     (payload) => {
       // Act
       const error = failure(() => create({ ...defaults(), payload }));
@@ -196,6 +196,16 @@ describe('PUT /v1/secrets/{id} bodies', () => {
     expect([text.contentType, text.decode().toString()]).toEqual(['text/plain', 'hi']);
     expect(raw.decode()).toEqual(Buffer.from([0, 255]));
     expect(encoded.decode()).toEqual(Buffer.from([0, 255]));
+  });
+
+  test('a base64 body that decodes to nothing (`!!!!`: no base64 in it) is refused, not stored empty', () => {
+    // Act
+    const refused = failure(() =>
+      readPayloadUpdate(Buffer.from('!!!!'), 'application/octet-stream', 'base64').decode(),
+    );
+
+    // Assess
+    expect(refused).toEqual({ status: 400, message: 'Secret update issue seen - Problem decoding payload.' });
   });
 
   test('a text/plain payload that is not UTF-8 is refused at once: it could never be read back as text', () => {
