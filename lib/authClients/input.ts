@@ -54,6 +54,24 @@ export const RESERVED_AUTHORIZE_PARAMS = [
   'request_uri',
 ] as const;
 
+/**
+ * Names that carry a credential at a token endpoint (RFC 6749, RFC 7521/7523, RFC 7636): an
+ * authorization request is a URL in the user's browser, its history and the provider's logs, so
+ * none of these belongs there. The client secret is given as `client_secret`, which is sealed.
+ */
+export const CREDENTIAL_PARAMS = [
+  'client_secret',
+  'client_assertion',
+  'client_assertion_type',
+  'assertion',
+  'code',
+  'code_verifier',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'password',
+] as const;
+
 const READ_ONLY_ATTRIBUTES = ['created_at', 'updated_at'];
 
 /**
@@ -80,9 +98,11 @@ const authorizeParamsSchema = jsonObject.transform((given, context) => {
               ? `${name} is not a parameter name (letters, digits, _ . -, starting with a letter)`
               : (RESERVED_AUTHORIZE_PARAMS as readonly string[]).includes(name)
                 ? `${name} is set by the service`
-                : typeof value !== 'string' || value.length > 1000
-                  ? `${name} must be a string of at most 1000 characters`
-                  : undefined,
+                : (CREDENTIAL_PARAMS as readonly string[]).includes(name.toLowerCase())
+                  ? `${name} carries a credential, and an authorization request is a URL the user's browser sees`
+                  : typeof value !== 'string' || value.length > 1000
+                    ? `${name} must be a string of at most 1000 characters`
+                    : undefined,
           )
           .find((message) => message !== undefined);
   if (problem !== undefined) {

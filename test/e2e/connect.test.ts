@@ -591,6 +591,12 @@ describe('an auth-client’s connect settings', () => {
     ],
     ['an authorize_params value that is no string', { authorize_params: { prompt: 1 } }, 'authorize_params'],
     [
+      'a credential in authorize_params (the authorize URL is the browser’s)',
+      { authorize_params: { client_secret: 'in-the-url' } },
+      'authorize_params',
+    ],
+    ['a token in authorize_params', { authorize_params: { Refresh_Token: 'r' } }, 'authorize_params'],
+    [
       'a return URL that is not https',
       { allowed_return_urls: ['ftp://app.example.com/'] },
       'allowed_return_urls/0',
