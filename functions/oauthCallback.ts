@@ -6,11 +6,17 @@ import { services } from '../lib/services';
 
 // No credentials: the state it carries names the connect session, which names the user.
 export const handler = publicEndpoint(services, async ({ query, report, recordChange }) => {
+  // A parameter sent more than once counts as not sent (RFC 6749 §3.1: never more than once), as
+  // API Gateway's joining the copies with commas makes it on AWS: no session is chosen by order.
+  const once = (name: string) => {
+    const values = query.getAll(name);
+    return values.length === 1 ? values[0] : undefined;
+  };
   const opened = await openConnect(services(), {
-    code: query.get('code') ?? undefined,
-    state: query.get('state') ?? undefined,
-    error: query.get('error') ?? undefined,
-    errorDescription: query.get('error_description') ?? undefined,
+    code: once('code'),
+    state: once('state'),
+    error: once('error'),
+    errorDescription: once('error_description'),
   });
   if (opened.kind === 'failed') {
     if (opened.session) report(connectAuditOf(opened.session, opened));

@@ -297,6 +297,26 @@ describe('connecting an account', () => {
     expect(await secretTotal()).toBe(before + 1);
   });
 
+  test('a state sent twice names no session: refused, and neither session is used up', async () => {
+    // Prepare: two sessions consented; a callback carrying both states
+    const [first, second] = [await startSession({ returnUrl: APP }), await startSession({ returnUrl: APP })];
+    const [firstUrl, secondUrl] = [await consent(first), await consent(second)];
+    const doubled = new URL(firstUrl);
+    doubled.searchParams.append('state', secondUrl.searchParams.get('state') ?? '');
+    const before = await secretTotal();
+
+    // Act
+    const refused = await arrive(doubled);
+    const [firstBack, secondBack] = [await arrive(firstUrl), await arrive(secondUrl)];
+
+    // Assess
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain('invalid_state');
+    expect(firstBack.location?.searchParams.has('auth_secret_id')).toBe(true);
+    expect(secondBack.location?.searchParams.has('auth_secret_id')).toBe(true);
+    expect(await secretTotal()).toBe(before + 2);
+  });
+
   test('access_denied at the provider comes back to the platform and creates nothing', async () => {
     // Prepare
     const session = await startSession({ returnUrl: `${APP}/done` });
