@@ -6,6 +6,8 @@ import { isForbiddenAddress } from './addressPolicy';
 
 /** Largest token response read; real ones are a few kilobytes. */
 const MAX_RESPONSE_BYTES = 256 * 1024;
+/** The `code` of the error a response larger than that ends with. */
+export const RESPONSE_TOO_LARGE = 'ERESPONSETOOLARGE';
 
 /** Resolves like the system does, then refuses link-local and metadata addresses. */
 const guardedLookup: LookupFunction = (hostname, options, callback) => {
@@ -69,7 +71,7 @@ export function safeFetch(url: string, options: FetchOptions = {}): Promise<Resp
         response.on('data', (chunk: Buffer) => {
           size += chunk.length;
           if (size > MAX_RESPONSE_BYTES) {
-            request.destroy(new Error('token response too large'));
+            request.destroy(Object.assign(new Error('response too large'), { code: RESPONSE_TOO_LARGE }));
             return;
           }
           chunks.push(chunk);

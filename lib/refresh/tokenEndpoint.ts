@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import type { AuthMethod } from '../model';
-import { safeFetch } from './safeFetch';
+import { RESPONSE_TOO_LARGE, safeFetch } from './safeFetch';
 
 export interface TokenClient {
   readonly tokenUrl: string;
@@ -205,6 +205,13 @@ function networkOutcome(error: unknown): TokenOutcome {
     return { kind: 'transient', reason: 'timeout', description: 'the token endpoint did not answer in time' };
   }
   const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+  if (code === RESPONSE_TOO_LARGE) {
+    return {
+      kind: 'transient',
+      reason: 'bad_response',
+      description: 'the token endpoint answered over 256 KiB',
+    };
+  }
   if (code === 'EFORBIDDENADDRESS') {
     return {
       kind: 'permanent',

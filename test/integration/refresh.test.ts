@@ -1,3 +1,5 @@
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { patchAuthClient } from '../../lib/authClients/useCases';
 import { readConfig } from '../../lib/config';
 import { authClientResource } from '../../lib/directory/views';
@@ -349,6 +351,46 @@ test('a token endpoint that never answers times out with 504 and changes nothing
   expect(after.credentials).toEqual(before.credentials);
   expect(after.secret.state).toBe('ready');
   expect(after.secret.leaseOwner).toBeUndefined();
+});
+
+test('a token endpoint answering more than 256 KiB is a bad answer (502), not an unreachable one', async () => {
+  // Prepare: a token endpoint whose answer never ends
+  const endless = createHttpServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.write(`{"access_token":"${'a'.repeat(300 * 1024)}`);
+  });
+  await new Promise<void>((resolveListen) => endless.listen(0, '127.0.0.1', resolveListen));
+  try {
+    const { port } = endless.address() as AddressInfo;
+    const { id: authClientId } = await createAuthClient(services, {
+      tenantId: world.tenantId,
+      name: 'endless',
+      type: 'oauth2',
+      tokenUrl: `http://127.0.0.1:${port}/token`,
+      clientId: 'c',
+      clientSecret: 's',
+    });
+    const created = await createSecret(services, membership, {
+      attributes: {
+        name: 'endless answer',
+        state: 'ready',
+        error: null,
+        credentials: { access_token: 'a', refresh_token: 'r', expires_in: 3600 },
+      },
+      authClientId,
+    });
+
+    // Act
+    const failure = await refreshSecretNow(services, membership, created.id).catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toBeInstanceOf(UpstreamError);
+    expect((failure as UpstreamError).status).toBe(502);
+    expect((failure as UpstreamError).message).toContain('answered over 256 KiB');
+  } finally {
+    endless.closeAllConnections();
+    endless.close();
+  }
 });
 
 test('a secret of an other auth-client does not support refresh', async () => {
