@@ -5,6 +5,9 @@ import type { AuditLearned } from './audit';
 
 const FAILURE_STATUS: Record<ConnectFailureSource, number> = { request: 400, provider: 502, service: 500 };
 
+/** The query parameters the callback adds to a return_url. */
+const OUTCOME_PARAMETERS = ['auth_secret_id', 'connect_session_id', 'error', 'error_description'] as const;
+
 /**
  * How the OAuth callback answers the user's browser: a 303 to the session's return_url carrying
  * the outcome, or, without one, a small page saying what happened. Neither lets the callback's own
@@ -17,6 +20,9 @@ export function connectAnswer(outcome: ConnectOutcome): APIGatewayProxyStructure
       outcome.kind === 'connected'
         ? { auth_secret_id: outcome.secretId }
         : { error: outcome.error, error_description: outcome.description };
+    // The outcome's names are the service's: a return_url's own copies go, so that a success never
+    // arrives beside an `error` (nor a failure beside an `auth_secret_id`) the platform wrote itself.
+    for (const name of OUTCOME_PARAMETERS) location.searchParams.delete(name);
     for (const [name, value] of Object.entries(parameters)) location.searchParams.set(name, value);
     if (outcome.session) location.searchParams.set('connect_session_id', outcome.session.id);
     return { statusCode: 303, headers: { Location: location.href, ...PRIVATE_NAVIGATION } };

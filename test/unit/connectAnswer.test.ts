@@ -63,6 +63,31 @@ describe('connectAnswer', () => {
     expect(answer.headers?.['Referrer-Policy']).toBe('no-referrer');
   });
 
+  test('the outcome’s parameters are the service’s alone: a return URL’s own copies are dropped', () => {
+    // Prepare: a return URL that already names an error and a secret (the platform wrote them)
+    const returnTo = 'https://app.example.com/done?tab=2&error=old&error_description=old&auth_secret_id=zzz';
+
+    // Act
+    const connected = connectAnswer({ kind: 'connected', session, returnTo, secretId: 'the-secret' });
+    const refused = connectAnswer(failure({ returnTo }));
+
+    // Assess
+    const params = (answer: ReturnType<typeof connectAnswer>) => [
+      ...new URL(String(answer.headers?.Location)).searchParams.entries(),
+    ];
+    expect(params(connected)).toEqual([
+      ['tab', '2'],
+      ['auth_secret_id', 'the-secret'],
+      ['connect_session_id', session.id],
+    ]);
+    expect(params(refused)).toEqual([
+      ['tab', '2'],
+      ['error', 'access_denied'],
+      ['error_description', 'The user said no.'],
+      ['connect_session_id', session.id],
+    ]);
+  });
+
   test.each([
     ['provider', 502],
     ['service', 500],
