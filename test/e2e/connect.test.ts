@@ -8,6 +8,7 @@ import { grantTenantAdmin } from '../../lib/directory/admin';
 import { createMember, createWorld, type TestUser, type World } from '../support/fixtures';
 import { OAuthBrowser } from '../support/oauthBrowser';
 import {
+  connectClientAttributes,
   OAUTH_ACCOUNTS,
   OAUTH_CC_CLIENT,
   startOAuthServer,
@@ -64,18 +65,7 @@ function postAuthClient(attributes: Record<string, unknown>) {
 
 /** Creates an auth-client of `provider` over HTTP; `attributes` override the connect settings. */
 async function createAuthClient(attributes: Record<string, unknown>): Promise<string> {
-  const reply = await postAuthClient({
-    client_id: provider.clientId,
-    client_secret: provider.secret,
-    auth_method: provider.method,
-    // oidc-provider issues a refresh token for offline_access only with prompt=consent (as Google
-    // does only with access_type=offline and prompt=consent).
-    scopes: ['openid', 'offline_access'],
-    authorization_url: oauth.authorizationUrl,
-    authorize_params: { prompt: 'consent' },
-    allowed_return_urls: [APP],
-    ...attributes,
-  });
+  const reply = await postAuthClient({ ...connectClientAttributes(oauth, provider, APP), ...attributes });
   expectStatus(reply, 201);
   return reply.body.data.id as string;
 }

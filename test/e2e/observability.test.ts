@@ -15,6 +15,7 @@ import { grantTenantAdmin } from '../../lib/directory/admin';
 import { createMember, createWorld, type TestUser, type World } from '../support/fixtures';
 import { OAuthBrowser } from '../support/oauthBrowser';
 import {
+  connectClientAttributes,
   OAUTH_ACCOUNTS,
   OAUTH_CLIENTS,
   registerOAuthClient,
@@ -299,16 +300,7 @@ async function connect(): Promise<void> {
     authMethod: 'client_secret_basic',
   });
   record('connect client secret', provider.secret);
-  const clientId = await createAuthClient({
-    token_url: oauth.tokenUrl,
-    client_id: provider.clientId,
-    client_secret: provider.secret,
-    auth_method: provider.method,
-    scopes: ['openid', 'offline_access'],
-    authorization_url: oauth.authorizationUrl,
-    authorize_params: { prompt: 'consent' },
-    allowed_return_urls: [APP],
-  });
+  const clientId = await createAuthClient(connectClientAttributes(oauth, provider, APP));
   const session = await expectStatus(
     call('POST', `/v2/workspaces/${world.workspaceId}/connect-sessions`, basic(world.admin), {
       data: {

@@ -12,7 +12,7 @@ import { createSecret } from '../../lib/secrets/useCases';
 import { provideServices, type Services } from '../../lib/services';
 import { AuditStore } from '../../lib/store/audit';
 import { Table } from '../../lib/store/table';
-import { createWorld, secretDocument, type World } from '../support/fixtures';
+import { createWorld, secretDocument, membershipOf, type World } from '../support/fixtures';
 import { invokeHttp } from '../support/lambdaEvents';
 import { startTestStack, type TestStack } from '../support/localStack';
 
@@ -28,9 +28,7 @@ const SECRET = '/v2/workspaces/{workspaceId}/secrets/{secretId}';
 beforeAll(async () => {
   stack = await startTestStack();
   world = await createWorld(stack.services);
-  const found = await stack.services.directory.getMembership(world.workspaceId, world.admin.id);
-  if (!found) throw new Error('fixture membership missing');
-  membership = found;
+  membership = await membershipOf(stack.services, world.workspaceId, world.admin.id);
   const missing = new Table(DynamoDBDocumentClient.from(stack.dynamoDb), `${stack.tableName}-missing`);
   broken = { ...stack.services, audit: new AuditStore(missing) };
   secretId = (

@@ -14,7 +14,7 @@ import { refreshDueSecrets } from '../../lib/refresh/schedule';
 import { refreshSecretNow } from '../../lib/refresh/useCases';
 import { createSecret, getSecret, patchSecret } from '../../lib/secrets/useCases';
 import { createServices, type Services } from '../../lib/services';
-import { createMember, createWorld, type World } from '../support/fixtures';
+import { createMember, createWorld, membershipOf, type World } from '../support/fixtures';
 import { removeMember } from '../../lib/directory/admin';
 import { startTestStack, type TestStack } from '../support/localStack';
 import { until } from '../support/until';
@@ -47,9 +47,7 @@ beforeAll(async () => {
   ]);
   services = createServices(readConfig(stack.env), stack.dynamoDb);
   world = await createWorld(services);
-  const found = await services.directory.getMembership(world.workspaceId, world.admin.id);
-  if (!found) throw new Error('fixture membership missing');
-  membership = found;
+  membership = await membershipOf(services, world.workspaceId, world.admin.id);
   provider = await oauth.registerClient({ redirectUris: [CALLBACK], authMethod: 'client_secret_basic' });
 }, 90_000);
 
@@ -203,9 +201,7 @@ describe('what changed while the user was at the provider', () => {
 
   async function memberWith(permissions: Parameters<typeof createMember>[2]) {
     const user = await createMember(services, world.workspaceId, permissions);
-    const found = await services.directory.getMembership(world.workspaceId, user.id);
-    if (!found) throw new Error('membership missing');
-    return { user, membership: found };
+    return { user, membership: await membershipOf(services, world.workspaceId, user.id) };
   }
 
   test('the session’s user lost their membership: access_denied, nothing created, no code spent', async () => {

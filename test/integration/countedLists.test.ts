@@ -11,7 +11,7 @@ import type { Membership, SecretRecord } from '../../lib/model';
 import { createSecret, deleteSecret, patchSecret } from '../../lib/secrets/useCases';
 import type { Services } from '../../lib/services';
 import type { SecretListFilter } from '../../lib/store/keys';
-import { createMember, createWorld, type World } from '../support/fixtures';
+import { createMember, createWorld, membershipOf, type World } from '../support/fixtures';
 import { BLOCK_SIZE, walkSecrets } from '../support/lists';
 import { startTestStack, type TestStack } from '../support/localStack';
 
@@ -29,12 +29,6 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function membershipOf(workspaceId: string, userId: string): Promise<Membership> {
-  const membership = await services.directory.getMembership(workspaceId, userId);
-  if (!membership) throw new Error('fixture membership missing');
-  return membership;
-}
-
 function create(membership: Membership, authClientId: string, name = 'secret') {
   return createSecret(services, membership, {
     attributes: { name, state: 'ready', error: null, credentials: { api_key: name } },
@@ -44,7 +38,7 @@ function create(membership: Membership, authClientId: string, name = 'secret') {
 
 async function newWorkspaceMembership(): Promise<Membership> {
   const fresh = await createWorld(services);
-  return membershipOf(fresh.workspaceId, fresh.admin.id);
+  return membershipOf(services, fresh.workspaceId, fresh.admin.id);
 }
 
 /** Every secret of the list, walked by key. */
@@ -77,10 +71,10 @@ describe(`a list of ${2 * BLOCK_SIZE + TAIL} secrets (three blocks)`, () => {
   let bobId: string;
 
   beforeAll(async () => {
-    membership = await membershipOf(world.workspaceId, world.admin.id);
+    membership = await membershipOf(services, world.workspaceId, world.admin.id);
     const bob = await createMember(services, world.workspaceId, { role: 'admin' });
     bobId = bob.id;
-    const bobInWorkspace = await membershipOf(world.workspaceId, bob.id);
+    const bobInWorkspace = await membershipOf(services, world.workspaceId, bob.id);
     // In parallel batches: ids interleave across writers, as with many Lambda instances.
     const count = 2 * BLOCK_SIZE + TAIL;
     for (let start = 0; start < count; start += 25) {

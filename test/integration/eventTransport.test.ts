@@ -15,7 +15,7 @@ import type { Membership } from '../../lib/model';
 import { createSecret, deleteSecret } from '../../lib/secrets/useCases';
 import { provideServices, type Services } from '../../lib/services';
 import { createWebhook } from '../../lib/webhooks/useCases';
-import { createWorld, type World } from '../support/fixtures';
+import { createWorld, membershipOf, type World } from '../support/fixtures';
 import { startTestStack, type TestStack } from '../support/localStack';
 import { streamRecords } from '../support/streams';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhookReceiver';
@@ -44,9 +44,7 @@ beforeAll(async () => {
   };
   provideServices(services);
   world = await createWorld(services);
-  const found = await services.directory.getMembership(world.workspaceId, world.admin.id);
-  if (!found) throw new Error('fixture membership missing');
-  membership = found;
+  membership = await membershipOf(services, world.workspaceId, world.admin.id);
 }, 60_000);
 
 afterAll(async () => {

@@ -8,7 +8,7 @@ import { runIdempotent } from '../../lib/http/idempotency';
 import type { Membership } from '../../lib/model';
 import { createSecret } from '../../lib/secrets/useCases';
 import type { Services } from '../../lib/services';
-import { createWorld } from '../support/fixtures';
+import { createWorld, membershipOf } from '../support/fixtures';
 import { startTestStack, type TestStack } from '../support/localStack';
 
 let stack: TestStack;
@@ -20,9 +20,7 @@ beforeAll(async () => {
   stack = await startTestStack();
   services = stack.services;
   const world = await createWorld(services);
-  const found = await services.directory.getMembership(world.workspaceId, world.admin.id);
-  if (!found) throw new Error('fixture membership missing');
-  membership = found;
+  membership = await membershipOf(services, world.workspaceId, world.admin.id);
   clientId = world.otherClientId;
 }, 60_000);
 

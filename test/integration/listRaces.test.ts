@@ -11,7 +11,7 @@ import type { Services } from '../../lib/services';
 import type { SecretListFilter } from '../../lib/store/keys';
 import type { SecretRepository } from '../../lib/store/ports';
 import { toItem } from '../../lib/store/secrets';
-import { createWorld } from '../support/fixtures';
+import { createWorld, membershipOf } from '../support/fixtures';
 import { BLOCK_SIZE, walkSecrets } from '../support/lists';
 import { startTestStack, type TestStack } from '../support/localStack';
 
@@ -29,8 +29,7 @@ afterAll(async () => {
 
 async function newWorkspaceMembership(): Promise<Membership> {
   const fresh = await createWorld(services);
-  const membership = await services.directory.getMembership(fresh.workspaceId, fresh.admin.id);
-  if (!membership) throw new Error('fixture membership missing');
+  const membership = await membershipOf(services, fresh.workspaceId, fresh.admin.id);
   return membership;
 }
 

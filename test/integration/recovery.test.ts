@@ -11,7 +11,7 @@ import { getSecretVersion, restoreSecretVersion } from '../../lib/secrets/versio
 import { purgeDeletedSecrets, restoreSecret } from '../../lib/secrets/recovery';
 import { createSecret, deleteSecret, patchSecret } from '../../lib/secrets/useCases';
 import type { Services } from '../../lib/services';
-import { createWorld } from '../support/fixtures';
+import { createWorld, membershipOf } from '../support/fixtures';
 import { startTestStack, type TestStack } from '../support/localStack';
 
 let stack: TestStack;
@@ -30,8 +30,7 @@ const WINDOW_MS = 7 * 86_400_000;
 
 async function newMembership(): Promise<{ membership: Membership; clientId: string }> {
   const world = await createWorld(services);
-  const membership = await services.directory.getMembership(world.workspaceId, world.admin.id);
-  if (!membership) throw new Error('fixture membership missing');
+  const membership = await membershipOf(services, world.workspaceId, world.admin.id);
   return { membership, clientId: world.otherClientId };
 }
 

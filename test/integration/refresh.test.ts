@@ -11,7 +11,7 @@ import { openCredentials } from '../../lib/secrets/view';
 import { createAuthClient } from '../../lib/directory/admin';
 import { createSecret, getSecret, patchSecret } from '../../lib/secrets/useCases';
 import { createServices, type Services } from '../../lib/services';
-import { createWorld, type World } from '../support/fixtures';
+import { createWorld, membershipOf, type World } from '../support/fixtures';
 import { startTestStack, type TestStack } from '../support/localStack';
 import { until } from '../support/until';
 import {
@@ -39,9 +39,7 @@ beforeAll(async () => {
     stack.dynamoDb,
   );
   world = await createWorld(services);
-  const found = await services.directory.getMembership(world.workspaceId, world.admin.id);
-  if (!found) throw new Error('fixture membership missing');
-  membership = found;
+  membership = await membershipOf(services, world.workspaceId, world.admin.id);
   for (const name of Object.keys(OAUTH_CLIENTS) as Array<keyof typeof OAUTH_CLIENTS>) {
     clients[name] = await registerOAuthClient(services, world.tenantId, oauth, name, {
       defaultExpiresIn: 1234,
@@ -406,8 +404,7 @@ test('a secret of an other auth-client does not support refresh', async () => {
 test('the scheduled run refreshes dozens of expiring secrets, marks dead grants, and leaves the rest alone', async () => {
   // A workspace of its own, so other tests' secrets do not count.
   const own = await createWorld(services);
-  const ownMembership = await services.directory.getMembership(own.workspaceId, own.admin.id);
-  if (!ownMembership) throw new Error('fixture membership missing');
+  const ownMembership = await membershipOf(services, own.workspaceId, own.admin.id);
   const clientId = await registerOAuthClient(services, own.tenantId, oauth, 'basic');
   const create = (refreshToken: string, expiresIn: number) =>
     createSecret(services, ownMembership, {
@@ -454,8 +451,7 @@ test('the scheduled run refreshes dozens of expiring secrets, marks dead grants,
 
 test('secrets in backoff after a transient failure are skipped until their next attempt', async () => {
   const own = await createWorld(services);
-  const ownMembership = await services.directory.getMembership(own.workspaceId, own.admin.id);
-  if (!ownMembership) throw new Error('fixture membership missing');
+  const ownMembership = await membershipOf(services, own.workspaceId, own.admin.id);
   const clientId = await registerOAuthClient(services, own.tenantId, oauth, 'basic');
   const token = await oauth.mintRefreshToken(OAUTH_CLIENTS.basic.clientId);
   await createSecret(services, ownMembership, {
@@ -486,8 +482,7 @@ async function storedCredentials2(workspaceId: string, secretId: string) {
 async function isolatedWorld() {
   const own = await startTestStack();
   const ownWorld = await createWorld(own.services);
-  const ownMembership = await own.services.directory.getMembership(ownWorld.workspaceId, ownWorld.admin.id);
-  if (!ownMembership) throw new Error('fixture membership missing');
+  const ownMembership = await membershipOf(own.services, ownWorld.workspaceId, ownWorld.admin.id);
   const runAt = (at: number) =>
     refreshDueSecrets(own.services, { now: () => at, stopStartingAt: at + 60_000 });
   return { own, ownWorld, ownMembership, runAt };

@@ -5,7 +5,7 @@ import { refreshDueSecrets } from '../../lib/refresh/schedule';
 import { refreshSecretNow } from '../../lib/refresh/useCases';
 import { createSecret } from '../../lib/secrets/useCases';
 import { createServices, type Services } from '../../lib/services';
-import { createWorld } from '../support/fixtures';
+import { createWorld, membershipOf } from '../support/fixtures';
 import { startTestStack, type TestStack } from '../support/localStack';
 import {
   OAUTH_CLIENTS,
@@ -43,8 +43,7 @@ afterEach(async () => {
 /** A world whose admin holds oauth2 secrets of a client registered at the OAuth server. */
 async function oauthWorld() {
   const world = await createWorld(services);
-  const membership = await services.directory.getMembership(world.workspaceId, world.admin.id);
-  if (!membership) throw new Error('fixture membership missing');
+  const membership = await membershipOf(services, world.workspaceId, world.admin.id);
   const clientId = await registerOAuthClient(services, world.tenantId, oauth, 'basic');
   /** A secret due within the refresh window (its token expires in a minute); `dead`: a refresh token the provider never issued. */
   const dueSecret = async (dead = false) => {

@@ -22,7 +22,14 @@ import { createServices, type Services } from '../../lib/services';
 import { keys, type SecretListFilter } from '../../lib/store/keys';
 import { ConditionFailedError } from '../../lib/store/table';
 import { LOCAL_CREDENTIALS } from '../../scripts/localStack';
-import { createMember, createWorld, oauth2Credentials, type TestUser, type World } from '../support/fixtures';
+import {
+  membershipOf,
+  createMember,
+  createWorld,
+  oauth2Credentials,
+  type TestUser,
+  type World,
+} from '../support/fixtures';
 import { startTestStack, type TestStack } from '../support/localStack';
 
 interface SentCommand {
@@ -96,12 +103,6 @@ function localKeyFile(): string {
   return keyFile;
 }
 
-async function membershipOf(workspaceId: string, userId: string): Promise<Membership> {
-  const membership = await services.directory.getMembership(workspaceId, userId);
-  if (!membership) throw new Error(`no membership of ${userId} in ${workspaceId}`);
-  return membership;
-}
-
 /** Creates a secret through the use case, as POST does, and returns the stored record. */
 async function newSecret(
   membership: Membership,
@@ -132,12 +133,12 @@ beforeAll(async () => {
   recording = recordingServices(stack);
   services = stack.services;
   world = await createWorld(services);
-  adminInA = await membershipOf(world.workspaceId, world.admin.id);
+  adminInA = await membershipOf(services, world.workspaceId, world.admin.id);
   ({ id: workspaceB } = await createWorkspace(services, world.tenantId, 'workspace B'));
   await addMember(services, workspaceB, world.admin.id, { role: 'admin' });
-  adminInB = await membershipOf(workspaceB, world.admin.id);
+  adminInB = await membershipOf(services, workspaceB, world.admin.id);
   bob = await createMember(services, world.workspaceId, { role: 'editor' });
-  bobInA = await membershipOf(world.workspaceId, bob.id);
+  bobInA = await membershipOf(services, world.workspaceId, bob.id);
 });
 
 afterAll(async () => {
@@ -377,7 +378,7 @@ describe('KMS calls per request', () => {
   beforeAll(async () => {
     ({ id: workspaceC } = await createWorkspace(services, world.tenantId, 'workspace C'));
     await addMember(services, workspaceC, world.admin.id, { role: 'admin' });
-    adminInC = await membershipOf(workspaceC, world.admin.id);
+    adminInC = await membershipOf(services, workspaceC, world.admin.id);
     for (let index = 0; index < 100; index++) {
       await newSecret(adminInC, { name: `c-${index}`, credentials: { api_key: `c-${index}` } });
     }
@@ -445,7 +446,10 @@ describe('a ciphertext moved onto another item', () => {
     ];
     await addMember(services, d, world.admin.id, { role: 'admin' });
     await addMember(services, e, world.admin.id, { role: 'admin' });
-    [inD, inE] = [await membershipOf(d, world.admin.id), await membershipOf(e, world.admin.id)];
+    [inD, inE] = [
+      await membershipOf(services, d, world.admin.id),
+      await membershipOf(services, e, world.admin.id),
+    ];
   });
 
   async function copySealedCredentials(from: SecretRecord, to: SecretRecord) {

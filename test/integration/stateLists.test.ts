@@ -13,7 +13,7 @@ import type { Services } from '../../lib/services';
 import type { SecretListFilter } from '../../lib/store/keys';
 import type { SecretRepository } from '../../lib/store/ports';
 import { createAuthClient } from '../../lib/directory/admin';
-import { createMember, createWorld, type World } from '../support/fixtures';
+import { createMember, createWorld, membershipOf, type World } from '../support/fixtures';
 import { BLOCK_SIZE, walkSecrets } from '../support/lists';
 import { startTestStack, type TestStack } from '../support/localStack';
 import {
@@ -36,12 +36,6 @@ afterAll(async () => {
   await oauth?.stop();
   await stack?.stop();
 });
-
-async function membershipOf(workspaceId: string, userId: string): Promise<Membership> {
-  const membership = await services.directory.getMembership(workspaceId, userId);
-  if (!membership) throw new Error('fixture membership missing');
-  return membership;
-}
 
 /** The ids of every secret of the list, walked by key. */
 const walk = async (workspaceId: string, filter: SecretListFilter) =>
@@ -107,9 +101,9 @@ describe('lists by state, with every other filter', () => {
 
   beforeAll(async () => {
     world = await createWorld(services);
-    admin = await membershipOf(world.workspaceId, world.admin.id);
+    admin = await membershipOf(services, world.workspaceId, world.admin.id);
     const bobUser = await createMember(services, world.workspaceId, { role: 'admin' });
-    bob = await membershipOf(world.workspaceId, bobUser.id);
+    bob = await membershipOf(services, world.workspaceId, bobUser.id);
     secondClientId = (
       await createAuthClient(services, { tenantId: world.tenantId, name: 'second', type: 'other' })
     ).id;
@@ -179,7 +173,7 @@ describe('a refresh moves its secret between the state lists under its lease', (
 
   beforeAll(async () => {
     world = await createWorld(services);
-    membership = await membershipOf(world.workspaceId, world.admin.id);
+    membership = await membershipOf(services, world.workspaceId, world.admin.id);
     clientId = await registerOAuthClient(services, world.tenantId, oauth, 'basic');
   }, 60_000);
 

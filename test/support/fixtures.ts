@@ -5,7 +5,7 @@ import {
   createUser,
   createWorkspace,
 } from '../../lib/directory/admin';
-import type { Permission } from '../../lib/model';
+import type { Membership, Permission } from '../../lib/model';
 import type { Services } from '../../lib/services';
 
 let sequence = 0;
@@ -55,6 +55,17 @@ export async function createMember(
   const user = await createUser(services, `${unique('user')}@example.com`);
   await addMember(services, workspaceId, user.id, grant);
   return user;
+}
+
+/** A member's membership, as the use cases take it: a fixture without one is a broken test. */
+export async function membershipOf(
+  services: Pick<Services, 'directory'>,
+  workspaceId: string,
+  userId: string,
+): Promise<Membership> {
+  const membership = await services.directory.getMembership(workspaceId, userId);
+  if (!membership) throw new Error(`fixture membership missing: user ${userId} in ${workspaceId}`);
+  return membership;
 }
 
 export async function createOutsider(services: Services): Promise<TestUser> {

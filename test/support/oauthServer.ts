@@ -82,6 +82,25 @@ export interface OAuthClient {
   readonly method: OAuthClientAuthMethod;
 }
 
+/**
+ * An auth-client's attributes (as the API names them) for connecting accounts at `oauth` as
+ * `provider`, sending users back to `returnOrigin`.
+ */
+export function connectClientAttributes(oauth: OAuthServer, provider: OAuthClient, returnOrigin: string) {
+  return {
+    token_url: oauth.tokenUrl,
+    client_id: provider.clientId,
+    client_secret: provider.secret,
+    auth_method: provider.method,
+    // oidc-provider issues a refresh token for offline_access only with prompt=consent (as Google
+    // does only with access_type=offline and prompt=consent).
+    scopes: ['openid', 'offline_access'],
+    authorization_url: oauth.authorizationUrl,
+    authorize_params: { prompt: 'consent' },
+    allowed_return_urls: [returnOrigin],
+  };
+}
+
 export interface RegisterClientOptions {
   /** Where the provider may send the browser back to, e.g. `http://127.0.0.1:<port>/v2/oauth/callback`. */
   redirectUris: string[];
