@@ -1,7 +1,7 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { abandonDelivery, deliverWebhook } from '../lib/events/deliver';
 import { readDeliveryJob } from '../lib/events/jobs';
-import { errorFields, logger, observedFunction } from '../lib/observability';
+import { logError, observedFunction } from '../lib/observability';
 import { prepareAtColdStart, services } from '../lib/services';
 
 prepareAtColdStart(services);
@@ -37,7 +37,7 @@ async function handleRecord(record: SQSRecord): Promise<'done' | 'retry'> {
     await deps.deliveryQueue.retryLater(record.receiptHandle, outcome.afterSeconds);
     return 'retry';
   } catch (error) {
-    logger.error('webhook delivery failed to run', { ...errorFields(error), messageId: record.messageId });
+    logError('webhook delivery failed to run', error, { messageId: record.messageId });
     if (Number(record.attributes.ApproximateReceiveCount) < MAX_RECEIVES - 1) return 'retry';
     await abandonDelivery(deps, job, 'the delivery could not be carried out').catch(() => undefined);
     return 'done';

@@ -1,7 +1,7 @@
 import { finishConnect, openConnect, serviceFailure, type ConnectOutcome } from '../lib/connect/callback';
 import { connectAnswer, connectAuditOf } from '../lib/http/connectAnswer';
 import { publicEndpoint } from '../lib/http/endpoint';
-import { errorFields, logger } from '../lib/observability';
+import { logError } from '../lib/observability';
 import { services } from '../lib/services';
 
 // No credentials: the state it carries names the connect session, which names the user.
@@ -30,7 +30,7 @@ export const handler = publicEndpoint(services, async ({ query, report, recordCh
     outcome = await finishConnect(services(), opened);
   } catch (error) {
     // The session is used up: the user's browser still goes back to the platform, told so.
-    logger.error('connect failed', { ...errorFields(error), connectSessionId: opened.session.id });
+    logError('connect failed', error, { connectSessionId: opened.session.id });
     outcome = serviceFailure(opened);
   }
   report(connectAuditOf(opened.session, outcome));

@@ -105,16 +105,25 @@ export async function tracedClient<T extends object>(client: T): Promise<T> {
   return client;
 }
 
-export type ErrorFields = {
+type ErrorFields = {
   readonly errorName: string;
   readonly errorMessage?: string;
 };
 
 /** What the log says of an error: its name and message, never the error object or its cause. */
-export function errorFields(error: unknown): ErrorFields {
+function errorFields(error: unknown): ErrorFields {
   return error instanceof Error
     ? { errorName: error.name, errorMessage: error.message }
     : { errorName: typeof error };
+}
+
+/** Logs `message` at ERROR with what the log may say of `error` (errorFields) and the caller's `fields`. */
+export function logError(
+  message: string,
+  error: unknown,
+  fields: Readonly<Record<string, unknown>> = {},
+): void {
+  logger.error(message, { ...errorFields(error), ...fields });
 }
 
 export type MetricName = 'Requests' | 'RefreshOutcomes' | 'RefreshBacklog' | 'WebhookDeliveries';

@@ -25,7 +25,7 @@
  * the order added).
  */
 
-import type { Server } from 'node:http';
+import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { RESPONSE_HEADERS } from '../lib/http/responseHeaders';
@@ -112,29 +112,27 @@ export function emulatorError(status: number, title: string): GatewayAnswer {
 }
 
 /** What Node answers each parser error with (its `socketOnError`), here as JSON:API documents. */
-const UNPARSABLE_ANSWERS: Readonly<Record<string, readonly [GatewayAnswer, string]>> = {
-  HPE_HEADER_OVERFLOW: [
-    errorAnswer(
-      431,
-      'bad_request',
-      'Request header fields too large',
-      'The request line and headers must not exceed 16 KiB.',
-    ),
-    'Request Header Fields Too Large',
-  ],
-  HPE_CHUNK_EXTENSIONS_OVERFLOW: [
-    errorAnswer(413, 'bad_request', 'Payload too large', 'The chunk extensions are too large.'),
-    'Payload Too Large',
-  ],
-  ERR_HTTP_REQUEST_TIMEOUT: [
-    errorAnswer(408, 'bad_request', 'Request timeout', 'The request did not arrive in time.'),
-    'Request Timeout',
-  ],
+const UNPARSABLE_ANSWERS: Readonly<Record<string, GatewayAnswer>> = {
+  HPE_HEADER_OVERFLOW: errorAnswer(
+    431,
+    'bad_request',
+    'Request header fields too large',
+    'The request line and headers must not exceed 16 KiB.',
+  ),
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: errorAnswer(
+    413,
+    'bad_request',
+    'Payload too large',
+    'The chunk extensions are too large.',
+  ),
+  ERR_HTTP_REQUEST_TIMEOUT: errorAnswer(
+    408,
+    'bad_request',
+    'Request timeout',
+    'The request did not arrive in time.',
+  ),
 };
-const NOT_HTTP: readonly [GatewayAnswer, string] = [
-  errorAnswer(400, 'bad_request', 'Bad request', 'The request is not valid HTTP/1.1.'),
-  'Bad Request',
-];
+const NOT_HTTP = errorAnswer(400, 'bad_request', 'Bad request', 'The request is not valid HTTP/1.1.');
 
 /**
  * The whole HTTP answer to a request Node's parser refused before hapi saw it (malformed request
@@ -142,30 +140,31 @@ const NOT_HTTP: readonly [GatewayAnswer, string] = [
  * 413, 408 as the error says), without a body or the headers every other answer has.
  */
 export function unparsableRequestAnswer(parserErrorCode: string | undefined): string {
-  const [answer, reason] = UNPARSABLE_ANSWERS[parserErrorCode ?? ''] ?? NOT_HTTP;
-  return rawAnswer(answer, reason);
+  const answer = UNPARSABLE_ANSWERS[parserErrorCode ?? ''] ?? NOT_HTTP;
+  const headers = Object.entries({ ...answerHeaders(answer), Connection: 'close' });
+  return [
+    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ''}`,
+    ...headers.map(([name, value]) => `${name}: ${value}`),
+    '',
+    answer.body ?? '',
+  ].join('\r\n');
 }
 
 /** The answer to an `Expect` header other than `100-continue`, which Node answers bare as well. */
-export const EXPECTATION_FAILED = errorAnswer(
+const EXPECTATION_FAILED = errorAnswer(
   417,
   'expectation_failed',
   'Expectation failed',
   'The only expectation this API meets is 100-continue.',
 );
 
-/** An answer as raw HTTP/1.1 bytes, closing the connection: for a socket no request object owns. */
-function rawAnswer(answer: GatewayAnswer, reason: string): string {
-  const body = answer.body ?? '';
-  return [
-    `HTTP/1.1 ${answer.status} ${reason}`,
-    `Content-Type: ${JSON_MEDIA_TYPE}`,
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    ...Object.entries(RESPONSE_HEADERS).map(([name, value]) => `${name}: ${value}`),
-    'Connection: close',
-    '',
-    body,
-  ].join('\r\n');
+/** The headers of a gateway answer with a JSON:API body, as every handler answer has them. */
+function answerHeaders(answer: GatewayAnswer): Record<string, string> {
+  return {
+    'Content-Type': JSON_MEDIA_TYPE,
+    'Content-Length': String(Buffer.byteLength(answer.body ?? '')),
+    ...RESPONSE_HEADERS,
+  };
 }
 
 /**
@@ -356,13 +355,8 @@ function answerUnparsableRequests(listener: Server): void {
     for (const hapiListener of hapiListeners) hapiListener.call(listener, error, socket);
   });
   listener.on('checkExpectation', (_request, response) => {
-    const body = EXPECTATION_FAILED.body ?? '';
-    response.writeHead(EXPECTATION_FAILED.status, {
-      'Content-Type': JSON_MEDIA_TYPE,
-      'Content-Length': Buffer.byteLength(body),
-      ...RESPONSE_HEADERS,
-    });
-    response.end(body);
+    response.writeHead(EXPECTATION_FAILED.status, answerHeaders(EXPECTATION_FAILED));
+    response.end(EXPECTATION_FAILED.body);
   });
 }
 

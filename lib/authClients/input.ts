@@ -41,7 +41,7 @@ export interface AuthClientFields {
  * or in another form than the callback reads (`response_mode`), or replace the request with a
  * signed or pushed one whose contents the service did not choose (`request`, `request_uri`).
  */
-export const RESERVED_AUTHORIZE_PARAMS = [
+const RESERVED_AUTHORIZE_PARAMS = [
   'response_type',
   'client_id',
   'redirect_uri',
@@ -59,7 +59,7 @@ export const RESERVED_AUTHORIZE_PARAMS = [
  * authorization request is a URL in the user's browser, its history and the provider's logs, so
  * none of these belongs there. The client secret is given as `client_secret`, which is sealed.
  */
-export const CREDENTIAL_PARAMS = [
+const CREDENTIAL_PARAMS = [
   'client_secret',
   'client_assertion',
   'client_assertion_type',

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { AppError, ForbiddenError, UnauthorizedError } from '../errors';
-import { errorFields, logger } from '../observability';
+import { logError } from '../observability';
 
 /** webob's titles for the statuses the v1 API answers with (Barbican's `JSONErrorHook` uses them). */
 const TITLES: Readonly<Record<number, string>> = {
@@ -36,7 +36,7 @@ export function barbicanErrorResponse(error: unknown, operation: string): APIGat
           : error.message;
     return answer(error.status, description, error.headers);
   }
-  logger.error('unhandled error', { ...errorFields(error), operation });
+  logError('unhandled error', error, { operation });
   return answer(500, `${operation} failure seen - please contact site administrator.`);
 }
 

@@ -226,19 +226,10 @@ export function readPayloadUpdate(
           "Secret update issue seen - Text-based binary secret payloads must specify a content-encoding of 'base64'.",
         );
       }
-      let decoded: Buffer;
-      try {
-        decoded = pyB64Decode(bytes);
-      } catch (error) {
-        if (error instanceof Base64Error)
-          throw new BadRequestError('Secret update issue seen - Problem decoding payload.');
-        throw error;
-      }
-      // Python's decoder drops characters outside the alphabet, so `!!!!` decodes to nothing: an
-      // empty payload, which this one-time PUT must not store (an empty body is refused above).
-      if (decoded.length === 0)
-        throw new BadRequestError('Secret update issue seen - Problem decoding payload.');
-      return decoded;
+      return decodeBase64Payload(
+        bytes,
+        () => new BadRequestError('Secret update issue seen - Problem decoding payload.'),
+      );
     },
   };
 }
@@ -297,17 +288,23 @@ function readExpiration(raw: unknown, now: bigint, invalid: Invalid): bigint | n
 /** Text payloads are their UTF-8 bytes; binary ones arrive base64-encoded and are checked as Python decodes. */
 function decodePayload(text: string, encoding: string | undefined, invalid: Invalid): Buffer {
   if (encoding !== 'base64') return Buffer.from(text, 'utf8');
+  return decodeBase64Payload(text, () => invalid('Invalid payload for payload_content_encoding', 'payload'));
+}
+
+/**
+ * A base64 payload decoded as Python decodes it, or `refused()` thrown: for text that is not
+ * base64, and for text with no base64 in it (`!!!!`: Python's decoder drops characters outside
+ * the alphabet), which would otherwise be stored as an empty payload, refused everywhere else.
+ */
+function decodeBase64Payload(encoded: string | Buffer, refused: () => BadRequestError): Buffer {
   let decoded: Buffer;
   try {
-    decoded = pyB64Decode(text);
+    decoded = pyB64Decode(encoded);
   } catch (error) {
-    if (error instanceof Base64Error)
-      throw invalid('Invalid payload for payload_content_encoding', 'payload');
+    if (error instanceof Base64Error) throw refused();
     throw error;
   }
-  // Text with no base64 in it (`!!!!`, which Python's decoder reduces to nothing) is an empty
-  // payload, which is refused like an empty `payload`.
-  if (decoded.length === 0) throw invalid('Invalid payload for payload_content_encoding', 'payload');
+  if (decoded.length === 0) throw refused();
   return decoded;
 }
 

@@ -8,7 +8,7 @@ import { readPresentedCredentials } from '../auth/credentials';
 import { AuditUnavailableError } from '../errors';
 import { isId, newId } from '../ids';
 import type { AuditRecord } from '../model';
-import { errorFields, logger } from '../observability';
+import { logError } from '../observability';
 import type { Services } from '../services';
 import { definedEntries, lowerCaseHeaders, requestContextOf } from './event';
 
@@ -68,7 +68,7 @@ export function auditAnswers<C extends AuditedContext>(
     try {
       await writeAuditRecord(getServices(), record);
     } catch (error) {
-      logger.error('audit record not written', { ...errorFields(error), action: route.action, status });
+      logError('audit record not written', error, { action: route.action, status });
       // A change recorded before it ran keeps its answer (its record says it was attempted);
       // anything else is not answered unrecorded.
       if (!pending) request.response = renderError(new AuditUnavailableError(UNAVAILABLE), request);
@@ -85,21 +85,15 @@ export function auditChanges<C extends AuditedContext>(
       const route = auditedRoute(request.event.routeKey);
       // Reads need no record before they run: their answer waits for the record instead.
       if (!route?.always || request.event.routeKey.startsWith('GET ')) return;
-      const record = newRecord(request.event, request.context, route.action);
-      try {
-        await writeAuditRecord(getServices(), record);
-      } catch (error) {
-        throw new AuditUnavailableError(UNAVAILABLE, { cause: error });
-      }
-      request.context.auditPending = record;
+      await recordBeforeChange(getServices, request.event, request.context);
     },
   };
 }
 
 /**
- * Writes the record of a change that an unauthenticated request is about to make, once it knows what
- * (see AuditLearned): as auditChanges does for other changes, the change must not happen if this
- * throws. The answer completes the record.
+ * Writes the record of a change before it runs, with what the request learned so far (see
+ * AuditLearned; an unauthenticated request calls it once it knows what it will change): the
+ * change must not happen if this throws. The answer completes the record.
  */
 export async function recordBeforeChange(
   getServices: AuditDeps,

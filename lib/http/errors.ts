@@ -1,6 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { AppError } from '../errors';
-import { errorFields, logger } from '../observability';
+import { logError } from '../observability';
 import { JSON_MEDIA_TYPE } from './mediaTypes';
 
 interface JsonApiError {
@@ -34,7 +34,7 @@ export function errorResponse(
       body: JSON.stringify({ errors: [body] }),
     };
   }
-  logger.error('unhandled error', errorFields(error));
+  logError('unhandled error', error);
   const body: JsonApiError = {
     status: '500',
     code: 'internal_error',

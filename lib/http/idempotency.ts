@@ -7,7 +7,7 @@ import {
   UnprocessableError,
 } from '../errors';
 import type { SealBinding } from '../crypto/envelope';
-import { errorFields, logger } from '../observability';
+import { logError } from '../observability';
 import type { Services } from '../services';
 import { ClaimLostError, type IdempotentRequest } from '../store/ports';
 import { bodyBytes, lowerCaseHeaders, rawPathOf, requestContextOf } from './event';
@@ -96,7 +96,7 @@ export async function runIdempotent(
   } catch (error) {
     // The create happened: its answer goes out. A retry then finds the key running until it is
     // released by time (HOLD_MS), and runs again after that.
-    logger.error('idempotent answer not stored', errorFields(error));
+    logError('idempotent answer not stored', error);
   }
   return answer;
 }
@@ -145,7 +145,7 @@ async function giveUp(deps: Pick<Services, 'idempotency'>, mine: IdempotentReque
     await deps.idempotency.release(mine.userId, mine.keyHash, mine.claimToken);
   } catch (error) {
     // The key stays held until HOLD_MS passes; the request's own answer goes out regardless.
-    logger.error('idempotency key not released', errorFields(error));
+    logError('idempotency key not released', error);
   }
 }
 

@@ -3,7 +3,7 @@ import { count } from '../observability';
 import type { RefreshResult } from './refreshSecret';
 
 /** What started a refresh: the schedule (refreshDue), or a client (POST …/refresh). */
-export type RefreshTrigger = 'scheduled' | 'on_demand';
+type RefreshTrigger = 'scheduled' | 'on_demand';
 
 /**
  * How one refresh ended, as the `RefreshOutcomes` metric counts it (dimensions `outcome` and

@@ -1,5 +1,5 @@
 import { scheduledRefreshRecord, writeAuditRecord } from '../audit/trail';
-import { count, errorFields, logger, Tally } from '../observability';
+import { count, logError, logger, Tally } from '../observability';
 import type { Services } from '../services';
 import { countRefresh, refreshOutcomeOf, thrownOutcome, type RefreshOutcome } from './outcomeMetrics';
 import { refreshSecret } from './refreshSecret';
@@ -72,7 +72,7 @@ export async function refreshDueSecrets(
         summary.failed++;
         // A 4xx (gone, or no longer refreshable, since the index was read): nothing was due after all.
         outcomes.add(thrownOutcome(error) ?? { outcome: 'skipped', reason: 'not_due' });
-        logger.error('scheduled refresh failed', { ...errorFields(error), secretId: candidate.secretId });
+        logError('scheduled refresh failed', error, { secretId: candidate.secretId });
       }
     }
   };
@@ -105,9 +105,6 @@ async function recordRefresh(
   try {
     await writeAuditRecord(deps, scheduledRefreshRecord(secret, status, new Date(now())));
   } catch (error) {
-    logger.error('audit record of a scheduled refresh not written', {
-      ...errorFields(error),
-      secretId: secret.id,
-    });
+    logError('audit record of a scheduled refresh not written', error, { secretId: secret.id });
   }
 }

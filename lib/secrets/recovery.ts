@@ -2,7 +2,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { withChange } from '../events/change';
 import { isId } from '../ids';
 import { intervalDueFrom, type Membership, type SecretRecord } from '../model';
-import { errorFields, logger } from '../observability';
+import { logError } from '../observability';
 import type { Services } from '../services';
 import { withOptimisticRetry } from '../store/optimisticRetry';
 import { AuthClientGoneError, ConditionFailedError } from '../store/ports';
@@ -113,7 +113,7 @@ export async function purgeDeletedSecrets(
       if (error instanceof ConditionFailedError) continue;
       // One item that cannot be purged (malformed, a failing call) must not stop the others.
       failed++;
-      logger.error('purge of a deleted secret failed', { ...errorFields(error), secretId: key.secretId });
+      logError('purge of a deleted secret failed', error, { secretId: key.secretId });
     }
   }
   return { purged, failed, left: due.length - done };

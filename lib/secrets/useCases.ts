@@ -1,6 +1,6 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { DecryptionError } from '../crypto/dataKeys';
-import { errorFields, logger } from '../observability';
+import { logError } from '../observability';
 import { isId, newId } from '../ids';
 import {
   intervalDueFrom,
@@ -53,7 +53,7 @@ export async function listSecrets(
       } catch (error) {
         if (!(error instanceof DecryptionError)) throw error;
         // One tampered item must not take the whole page down; it is shown without credentials.
-        logger.error('stored credentials do not decrypt', { ...errorFields(error), secretId: secret.id });
+        logError('stored credentials do not decrypt', error, { secretId: secret.id });
         return secretResource(secret, null, deps.config);
       }
     }),

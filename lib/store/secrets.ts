@@ -6,7 +6,7 @@ import {
   type SecretRecord,
   type SecretVersion,
 } from '../model';
-import { errorFields, logger } from '../observability';
+import { logError } from '../observability';
 import { bulkListItems, CountedLists, type ListBlocks } from './countedLists';
 import { countInto, LIST_ATTEMPTS, ListsMovedError, withListRetry } from './listWrites';
 import {
@@ -538,7 +538,7 @@ export class SecretStore implements SecretRepository {
   }
 
   private onMisplaced(error: MisplacedRecordError): void {
-    logger.error('list skips a misplaced item', errorFields(error));
+    logError('list skips a misplaced item', error);
   }
 }
 
