@@ -1,5 +1,6 @@
 // A namespace import lets esbuild drop the parts of zod (and its locales) that are not used.
 import * as z from 'zod';
+import { RESPONSE_HEADERS } from '../http/responseHeaders';
 
 /** A JSON Schema (2020-12, as OpenAPI 3.1 uses) as a plain object. */
 export type JsonSchema = Record<string, unknown>;
@@ -65,3 +66,11 @@ export function requestDocument(
     },
   };
 }
+
+/** The headers on every answer (lib/http/responseHeaders.ts), as OpenAPI response headers. */
+export const ALWAYS_HEADERS = Object.fromEntries(
+  Object.entries(RESPONSE_HEADERS).map(([name, value]) => [
+    name,
+    { description: `always ${value}`, required: true, schema: { const: value } },
+  ]),
+);

@@ -1,6 +1,6 @@
 import { V1_CONTENT_TYPES } from '../model';
 import { MAX_SECRET_BYTES, SECRET_TYPES } from '../barbican/input';
-import type { JsonSchema } from './jsonSchema';
+import { ALWAYS_HEADERS, type JsonSchema } from './jsonSchema';
 
 /**
  * The OpenAPI 3.1 document of the v1 (OpenStack Barbican) secrets API. Its requests are checked
@@ -12,10 +12,6 @@ import type { JsonSchema } from './jsonSchema';
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: JsonSchema) => ({ 'application/json': { schema } });
 const HEADER = (description: string) => ({ description, required: true, schema: { type: 'string' } });
-const ALWAYS = {
-  'Cache-Control': { ...HEADER('always no-store'), schema: { const: 'no-store' } },
-  'X-Content-Type-Options': { ...HEADER('always nosniff'), schema: { const: 'nosniff' } },
-};
 const PAYLOAD_TYPES = Object.fromEntries(
   V1_CONTENT_TYPES.map((type) => [type, { schema: { type: 'string' } }]),
 );
@@ -72,7 +68,7 @@ const answer = (
   headers: Record<string, unknown> = {},
 ) => ({
   description,
-  headers: { ...ALWAYS, ...headers },
+  headers: { ...ALWAYS_HEADERS, ...headers },
   ...(content ? { content } : {}),
 });
 
@@ -212,7 +208,7 @@ export function v1Document(): JsonSchema {
           `Error${status}`,
           GATEWAY.includes(Number(status))
             ? { description, content: json({ anyOf: [ref('Error'), ref('GatewayError')] }) }
-            : { description, headers: ALWAYS, content: json(ref('Error')) },
+            : { description, headers: ALWAYS_HEADERS, content: json(ref('Error')) },
         ]),
       ),
       securitySchemes: {

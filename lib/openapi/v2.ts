@@ -3,7 +3,8 @@ import { connectSessionAttributesSchema } from '../connect/input';
 import { secretAttributesSchema } from '../secrets/input';
 import { webhookAttributesSchema } from '../webhooks/input';
 import { SECRET_EVENT_TYPES } from '../model';
-import { jsonSchema, requestDocument, type JsonSchema } from './jsonSchema';
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../http/query';
+import { ALWAYS_HEADERS, jsonSchema, requestDocument, type JsonSchema } from './jsonSchema';
 import * as resources from './resources';
 
 /**
@@ -22,11 +23,6 @@ const HEADER = (description: string, required = true) => ({
   required,
   schema: { type: 'string' },
 });
-/** On every answer (lib/http/responseHeaders.ts). */
-const ALWAYS = {
-  'Cache-Control': { ...HEADER('always no-store'), schema: { const: 'no-store' } },
-  'X-Content-Type-Options': { ...HEADER('always nosniff'), schema: { const: 'nosniff' } },
-};
 const ETAG = { ETag: HEADER('the revision, quoted: use it in If-Match and If-None-Match') };
 
 const ERROR_MEANINGS: Record<number, string> = {
@@ -62,7 +58,7 @@ const ERROR_RESPONSES = Object.fromEntries(
           description,
           content: content({ anyOf: [ref('Errors'), ref('GatewayError')] }),
         }
-      : { description, headers: ALWAYS, content: content(ref('Errors')) },
+      : { description, headers: ALWAYS_HEADERS, content: content(ref('Errors')) },
   ]),
 );
 /** What any authenticated endpoint may answer besides its own. */
@@ -104,7 +100,7 @@ const PARAMETERS: Record<string, JsonSchema> = {
   'page[limit]': {
     name: 'page[limit]',
     in: 'query',
-    schema: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
+    schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_LIMIT, default: DEFAULT_PAGE_LIMIT },
   },
   'page[after]': {
     name: 'page[after]',
@@ -213,7 +209,7 @@ const OPERATIONS: Record<string, Record<string, Operation>> = {
         schema: one('SecretDocument'),
         headers: { ...ETAG, Location: HEADER('its path') },
       },
-      also: [...WITH_BODY, 502, 504],
+      also: [502, 504],
     },
   },
   [secretPath]: {
@@ -238,7 +234,6 @@ const OPERATIONS: Record<string, Record<string, Operation>> = {
         },
       ),
       ok: { status: 200, description: 'the secret', schema: one('SecretDocument'), headers: ETAG },
-      also: WITH_BODY,
     },
     delete: {
       summary: 'Delete an auth-secret (recoverably, unless DELETE_RECOVERY_DAYS is 0 or force)',
@@ -260,7 +255,7 @@ const OPERATIONS: Record<string, Record<string, Operation>> = {
         schema: one('SecretDocument'),
         headers: ETAG,
       },
-      also: [409, 413, 415, 422, 502, 504],
+      also: [...WITH_BODY, 502, 504],
     },
   },
   [`${secretPath}/restore`]: {
@@ -274,7 +269,6 @@ const OPERATIONS: Record<string, Record<string, Operation>> = {
         { id: 'optional', relationships: { 'auth-client': 'auth-client' } },
       ),
       ok: { status: 200, description: 'the secret', schema: one('SecretDocument'), headers: ETAG },
-      also: WITH_BODY,
     },
   },
   [`${secretPath}/versions`]: {
@@ -299,7 +293,7 @@ const OPERATIONS: Record<string, Record<string, Operation>> = {
       permission: 'workspaces.auth_secret.edit',
       parameters: ['workspaceId', 'secretId', 'versionNumber'],
       ok: { status: 200, description: 'the secret', schema: one('SecretDocument'), headers: ETAG },
-      also: [409, 413, 415, 422],
+      also: WITH_BODY,
     },
   },
   '/v2/workspaces/{workspaceId}/connect-sessions': {
@@ -315,7 +309,6 @@ const OPERATIONS: Record<string, Record<string, Operation>> = {
         description: 'the session, with the URL to send the user to',
         schema: one('ConnectSessionDocument'),
       },
-      also: WITH_BODY,
     },
   },
   '/v2/oauth/callback': {
@@ -371,7 +364,6 @@ const OPERATIONS: Record<string, Record<string, Operation>> = {
         schema: one('AuthClientDocument'),
         headers: { ...ETAG, Location: HEADER('its path') },
       },
-      also: WITH_BODY,
     },
   },
   '/v2/tenants/{tenantId}/auth-clients/{authClientId}': {
@@ -391,7 +383,6 @@ const OPERATIONS: Record<string, Record<string, Operation>> = {
         id: 'optional',
       }),
       ok: { status: 200, description: 'the auth-client', schema: one('AuthClientDocument'), headers: ETAG },
-      also: WITH_BODY,
     },
     delete: {
       summary: 'Delete an auth-client (409 while secrets use it, unless cascade)',
@@ -424,7 +415,6 @@ const OPERATIONS: Record<string, Record<string, Operation>> = {
         schema: one('WebhookDocument'),
         headers: { ...ETAG, Location: HEADER('its path') },
       },
-      also: WITH_BODY,
     },
   },
   '/v2/tenants/{tenantId}/webhooks/{webhookId}': {
@@ -442,7 +432,6 @@ const OPERATIONS: Record<string, Record<string, Operation>> = {
       preconditions: true,
       body: requestDocument('webhook', jsonSchema(webhookAttributesSchema, 'input'), { id: 'optional' }),
       ok: { status: 200, description: 'the webhook', schema: one('WebhookDocument'), headers: ETAG },
-      also: WITH_BODY,
     },
     delete: {
       summary: 'Delete a webhook',
@@ -496,7 +485,7 @@ function operation(path: string, method: string, spec: Operation): JsonSchema {
     ...(spec.idempotent ? [409, 422] : []),
     ...(spec.body ? WITH_BODY : []),
   ]);
-  const okHeaders = { ...ALWAYS, ...(spec.ok.headers ?? {}) };
+  const okHeaders = { ...ALWAYS_HEADERS, ...(spec.ok.headers ?? {}) };
   const responses: Record<string, unknown> = {
     [String(spec.ok.status)]: {
       description: spec.ok.description,
@@ -504,7 +493,7 @@ function operation(path: string, method: string, spec: Operation): JsonSchema {
       ...(spec.ok.schema ? { content: content(spec.ok.schema) } : {}),
     },
     ...(statuses.has(304)
-      ? { 304: { description: 'unchanged since the ETag in If-None-Match', headers: { ...ALWAYS, ...ETAG } } }
+      ? { 304: { description: 'unchanged since the ETag in If-None-Match', headers: { ...ALWAYS_HEADERS, ...ETAG } } }
       : {}),
     ...errors(...[...statuses].filter((status) => status !== 304).sort()),
   };
@@ -513,7 +502,7 @@ function operation(path: string, method: string, spec: Operation): JsonSchema {
     const page = (description: string) => ({
       description,
       headers: {
-        ...ALWAYS,
+        ...ALWAYS_HEADERS,
         'Content-Security-Policy': HEADER("default-src 'none'"),
         'Referrer-Policy': HEADER('no-referrer'),
       },
@@ -579,7 +568,7 @@ export function v2Document(): JsonSchema {
           responses: {
             200: {
               description: 'OpenAPI 3.1',
-              headers: ALWAYS,
+              headers: ALWAYS_HEADERS,
               content: { 'application/json': { schema: { type: 'object' } } },
             },
             ...errors(500, ...GATEWAY),
