@@ -8,6 +8,7 @@ import { grantTenantAdmin } from '../../lib/directory/admin';
 import { createMember, createWorld, secretDocument, type TestUser, type World } from '../support/fixtures';
 import { registerOAuthClient, startOAuthServer, type OAuthServer } from '../support/oauthServer';
 import { startLocalServer, type LocalServer } from '../support/server';
+import { until } from '../support/until';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhookReceiver';
 import { Api, basic, expectJsonApiError, expectStatus, type Json } from './api';
 
@@ -71,15 +72,6 @@ async function deliveriesOf(id: string): Promise<Json[]> {
   const reply = await api.get(`${webhooksPath(world.tenantId)}/${id}/deliveries`, basic(manager));
   expectStatus(reply, 200);
   return reply.body.data;
-}
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolveWait) => setTimeout(resolveWait, 250));
-  }
 }
 
 describe('webhooks', () => {
@@ -233,6 +225,7 @@ describe('lifecycle events', () => {
           .data as Json[],
       (events) => ids.every((id) => events.some((event) => event.attributes.data.auth_secret_id === id)),
       20_000,
+      250,
     );
     const walked: string[] = [];
     let next: string | undefined = `${eventsPath(world.workspaceId)}?page[limit]=2`;
@@ -287,6 +280,7 @@ describe('deliveries', () => {
         async () => (await deliveriesOf(hook.id)).find((entry) => entry.id === accepted.id),
         (entry) => entry?.attributes.status === 'delivered',
         10_000,
+        250,
       );
       expect(delivery?.attributes).toMatchObject({
         event_type: 'auth_secret.created',
@@ -310,6 +304,7 @@ describe('deliveries', () => {
         async () => (await deliveriesOf(hook.id)).find((entry) => entry.attributes.status !== 'pending'),
         (entry) => entry !== undefined,
         40_000,
+        250,
       );
       expect(settled?.attributes).toMatchObject({ status: 'failed', last_status_code: 500 });
       expect(settled?.attributes.attempts).toBeGreaterThanOrEqual(3);

@@ -248,7 +248,11 @@ describe('what changed while the user was at the provider', () => {
     const refreshGrantsBefore = (await oauth.stats()).refreshGrants;
     await oauth.setFault('slow', 1, { delayMs: 2000 });
     const refreshing = refreshSecretNow(services, membership, secretId);
-    await until(async () => (await oauth.stats()).refreshGrants > refreshGrantsBefore);
+    const provider = await until(
+      () => oauth.stats(),
+      (stats) => stats.refreshGrants > refreshGrantsBefore,
+    );
+    expect(provider.refreshGrants).toBeGreaterThan(refreshGrantsBefore);
 
     // Act: the user's consent comes back while the refresh waits for the provider
     const outcome = await completeConnect(parameters);

@@ -247,7 +247,11 @@ test('while a refresh is in flight, a PATCH that changes credentials, state or e
   const created = await oauthSecret('basic');
   await oauth.setFault('slow', 1, { delayMs: 3000 });
   const refreshing = refreshSecretNow(patient, membership, created.id);
-  await until(async () => (await storedCredentials(created.id)).secret.leaseUntil !== undefined);
+  const leased = await until(
+    () => storedCredentials(created.id),
+    ({ secret }) => secret.leaseUntil !== undefined,
+  );
+  expect(leased.secret.leaseUntil).toBeDefined();
   const patch = (attributes: Parameters<typeof patchSecret>[3]['attributes']) =>
     patchSecret(services, membership, created.id, { attributes }).then(
       () => 'ok',
